@@ -1,0 +1,38 @@
+from django.db import DatabaseError, connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from coproduce.communities.models import Community, Membership
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page; a signed-in member of exactly one community goes straight to it."""
+    mine: list[Membership] = []
+    if request.user.is_authenticated:
+        mine = list(
+            Membership.objects.filter(user=request.user).exclude(state=Membership.State.LEFT).select_related("community")
+        )
+        active = [m for m in mine if m.is_active]
+        if len(active) == 1 and len(mine) == 1:
+            return redirect(active[0].community)
+    communities = Community.objects.annotate(
+        member_count=Count("memberships", filter=Q(memberships__state=Membership.State.ACTIVE))
+    ).order_by("name")[:50]
+    return render(request, "web/home.html", {"communities": communities, "mine": mine})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and operators: 200 when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
