@@ -32,15 +32,22 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before allauth, so that our templates (layout, allauth overrides) are found first.
+    "coproduce.web",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "csp",
+    # The API docs page then uses the Swagger UI files that django-ninja ships, not a CDN.
+    "ninja",
+    "pgtrigger",
+    "django_tasks",
+    "django_tasks_db",
     "coproduce.people",
     "coproduce.communities",
+    "coproduce.ledger",
     "coproduce.exchanges",
     "coproduce.api",
-    "coproduce.web",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (e-mails, scheduled ledger work) goes through the Django tasks API. The
+# database backend needs a worker: `coproduce db_worker` (started by `coproduce serve`).
+TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -1,15 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coproduce.api.urls import api
+from coproduce.api.urls import api, token_urls
 
 urlpatterns = [
     path("", include("coproduce.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/tokens/", include(token_urls)),
     path("api/v1/", api.urls),
     path("c/<slug:slug>/", include("coproduce.communities.urls")),
     path("c/<slug:slug>/", include("coproduce.people.urls")),
     path("c/<slug:slug>/", include("coproduce.exchanges.urls")),
+    path("c/<slug:slug>/", include("coproduce.ledger.urls")),
 ]

@@ -40,6 +40,11 @@ class Community(models.Model):
         help_text=_("How far a member may go below zero; -600 means they may owe 10 hours."),
     )
     ceiling_minutes = models.IntegerField(_("time-credit ceiling (minutes)"), default=6000)
+    warning_minutes = models.IntegerField(
+        _("warn below (minutes)"),
+        default=-300,
+        help_text=_("A member whose balance falls below this is warned, and so are coordinators; nothing is blocked."),
+    )
     auto_confirm_days = models.PositiveSmallIntegerField(
         _("days before an unanswered exchange confirms itself"), default=7
     )
@@ -200,7 +205,7 @@ class Invitation(models.Model):
         return f"Invitation to {self.community} as {self.role}"
 
     def get_absolute_url(self) -> str:
-        return reverse("communities:invitation", kwargs={"token": self.token})
+        return reverse("communities:invitation", kwargs={"slug": self.community.slug, "token": self.token})
 
     @property
     def usable(self) -> bool:
