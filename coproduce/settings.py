@@ -4,6 +4,7 @@ Development defaults are safe to run on a laptop; with DEBUG off the process ref
 start without SECRET_KEY and turns on secure cookies, HSTS and a content security policy.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -103,6 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+    # A file, not memory, so that tests with several threads share one real database; one
+    # per test process, so that runs side by side do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Background work (e-mails, scheduled ledger work) goes through the Django tasks API. The

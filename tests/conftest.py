@@ -28,20 +28,21 @@ def skip_or_fail(reason: str) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In CI the suite runs twice, on SQLite then PostgreSQL; `postgres` tests belong to the second pass.
+    """Tests marked for one database run in that database's pass only.
 
-    Locally, on SQLite, they stay in and skip with a reason; in CI's SQLite pass they are
-    deselected (not skipped, because a skip there is a failure) and run in the PostgreSQL pass.
+    `sqlite` tests (the embedded default's own behaviour) are deselected on PostgreSQL.
+    `postgres` tests (real row locks, triggers) stay in a local SQLite run and skip with a
+    reason; in CI, which runs the suite once on each, they are deselected from the SQLite
+    pass rather than skipped, because a skip in CI is a failure.
     """
     from django.conf import settings
 
-    if not IN_CI or "postgresql" in settings.DATABASES["default"]["ENGINE"]:
-        return
-    selected = [item for item in items if item.get_closest_marker("postgres") is None]
-    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    elsewhere = {"sqlite"} if on_postgres else ({"postgres"} if IN_CI else set())
+    deselected = [item for item in items if any(item.get_closest_marker(m) for m in elsewhere)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+        items[:] = [item for item in items if item not in deselected]
 
 
 @pytest.fixture(autouse=True)

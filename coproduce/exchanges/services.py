@@ -229,3 +229,88 @@ def contact_share(*, conversation: Conversation, user: User, share: bool = True)
     setattr(conversation, field, share)
     conversation.save(update_fields=[field])
     return conversation
+
+
+
+_IMPORT_FOREIGN_KEYS = ["community", "owner", "created_by", "skill", "neighbourhood"]
+
+
+def _import_row_clean(
+    row: Listing,
+    *,
+    community: Community,
+    skills: set[int],
+    places: dict[int, tuple[float, float]],
+) -> None:
+    """Check one imported listing as `listing_create` would, and coarsen its place."""
+    here = {"c": community.name}
+    if row.pk is not None:
+        raise ValidationError({"id": _("This listing is already saved.")})
+    if row.kind not in Listing.Kind.values:
+        raise ValidationError({"kind": _("Say whether it is an offer or a request.")})
+    if row.skill_id is not None and row.skill_id not in skills:
+        raise ValidationError({"skill": _("Choose a skill from this community's list.")})
+    if row.neighbourhood_id is not None and row.neighbourhood_id not in places:
+        raise ValidationError({"neighbourhood": _("Choose a neighbourhood of %(c)s.") % here})
+    if (row.lat is None) != (row.lng is None):
+        raise ValidationError({"lat": _("Give both latitude and longitude, or neither.")})
+    point = (row.lat, row.lng) if row.lat is not None and row.lng is not None else None
+    if point is None and row.neighbourhood_id is not None:
+        point = places[row.neighbourhood_id]
+    if point is not None:
+        if not valid_point(*point) or not community.contains(*point):
+            raise ValidationError({"lat": _("Choose a place inside %(c)s.") % here})
+        coarse = coarsen(*point)
+        row.lat, row.lng = coarse.lat, coarse.lng
+    if row.windows and not row.window_list:
+        raise ValidationError({"windows": _("Give weekly times like Tuesday 09:00-12:00.")})
+    row.windows = windows_to_json(row.window_list)
+    _check_dates(row.on_date, row.expires_on)
+    row.title = row.title.strip()
+    row.description = row.description.strip()
+    row.clean_fields(exclude=_IMPORT_FOREIGN_KEYS)
+
+
+@transaction.atomic
+def listings_import(*, community: Community, rows: list[Listing], recorded_by: User) -> int:
+    """Add many listings at once for members (a coordinator's import, a large demo); all or nothing.
+
+    Each row is an unsaved Listing with its kind, owner, title and whatever else is known. It is
+    checked as `listing_create` checks one, with a constant number of queries: a coordinator
+    imports only for active members who agreed to a coordinator acting for them.
+    """
+    require_staff(community=community, user=recorded_by)
+    members = Membership.objects.active().filter(community=community)
+    active = set(members.values_list("user_id", flat=True))
+    brokered = set(
+        User.objects.filter(
+            consents__community=community,
+            consents__purpose="broker_entry",
+            consents__withdrawn_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    skills = set(Skill.objects.filter(community=community).values_list("pk", flat=True))
+    places = {n.pk: (n.lat, n.lng) for n in Neighbourhood.objects.filter(community=community)}
+    for i, row in enumerate(rows, start=1):
+        if row.owner_id not in active:
+            raise ValidationError(
+                {"owner": _("Row %(i)d: the owner is not an active member.") % {"i": i}}
+            )
+        if row.owner_id != recorded_by.pk and row.owner_id not in brokered:
+            raise PermissionDenied(
+                _("Row %(i)d: the owner has not agreed to a coordinator acting for them.")
+                % {"i": i}
+            )
+        try:
+            _import_row_clean(row, community=community, skills=skills, places=places)
+        except ValidationError as error:
+            raise ValidationError(
+                {
+                    name: [_("Row %(i)d: %(m)s") % {"i": i, "m": text} for text in texts]
+                    for name, texts in error.message_dict.items()
+                }
+            ) from None
+        row.community = community
+        row.created_by = recorded_by
+    Listing.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
