@@ -223,3 +223,17 @@ def organisation_member_add(
         community=organisation.community, organisation=organisation, user=user, defaults={"role": role, "title": title}
     )
     return person
+
+
+@transaction.atomic
+def membership_decline(*, membership: Membership, declined_by: User) -> Membership:
+    """Turn down an application (the membership is left, so the person may apply again later)."""
+    require_staff(community=membership.community, user=declined_by)
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.state == Membership.State.LEFT:
+        return locked
+    if locked.state != Membership.State.APPLIED:
+        raise Conflict(_("Only an application can be declined; this membership is %(s)s.") % {"s": locked.state})
+    locked.state = Membership.State.LEFT
+    locked.save(update_fields=["state"])
+    return locked

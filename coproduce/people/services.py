@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -320,3 +321,35 @@ def people_import(
         batch_size=batch_size,
     )
     return users
+
+
+def member_register(
+    *,
+    community: Community,
+    recorded_by: User,
+    display_name: str,
+    email: str | None = None,
+    neighbourhood: Neighbourhood | None = None,
+    consents: Sequence[str] = (),
+) -> Membership:
+    """A coordinator adds someone who is not online as an active member, with paper consents."""
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            message = _("Enter an e-mail address like name@example.org.")
+            raise ValidationError({"email": message}) from None
+    if neighbourhood is not None and neighbourhood.community_id != community.pk:
+        message = _("Choose a neighbourhood of %(c)s.") % {"c": community.name}
+        raise ValidationError({"neighbourhood": message})
+    unknown = [p for p in consents if p not in Consent.Purpose.values]
+    if unknown:
+        raise ValidationError({"consents": _("Unknown purpose %(p)s.") % {"p": unknown[0]}})
+    row = PersonRow(
+        display_name=display_name,
+        email=email or None,
+        neighbourhood=neighbourhood,
+        consents=list(dict.fromkeys(consents)),
+    )
+    (user,) = people_import(community=community, rows=[row], recorded_by=recorded_by)
+    return Membership.objects.select_related("user__profile").get(community=community, user=user)

@@ -1,5 +1,17 @@
 from django.urls import path
 
+from coproduce.people import views
+
 app_name = "people"
 
-urlpatterns: list[path] = []
+urlpatterns = [
+    path("people/", views.directory, name="directory"),
+    path("people/<int:pk>/", views.profile, name="profile"),
+    path("me/", views.me, name="me"),
+    path("me/profile/", views.me_profile, name="me_profile"),
+    path("me/location/", views.me_location, name="me_location"),
+    path("me/availability/", views.me_availability, name="me_availability"),
+    path("me/assets/<int:pk>/remove/", views.me_asset_remove, name="me_asset_remove"),
+    path("me/assets/<str:kind>/", views.me_asset_add, name="me_asset_add"),
+    path("me/consents/", views.me_consent, name="me_consent"),
+]
