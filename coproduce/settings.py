@@ -14,6 +14,7 @@ from coproduce.lib.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("COPRODUCE_DATA_DIR", str(BASE_DIR.parent / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = env_str("SECRET_KEY", "")

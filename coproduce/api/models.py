@@ -19,10 +19,14 @@ def token_new() -> str:
 
 
 class AccessToken(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
     name = models.CharField(_("what it is for"), max_length=80)
     digest = models.CharField(max_length=64, unique=True)
-    hint = models.CharField(max_length=12, help_text=_("The first characters, to tell tokens apart."))
+    hint = models.CharField(
+        max_length=12, help_text=_("The first characters, to tell tokens apart.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

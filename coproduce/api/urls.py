@@ -1,5 +1,44 @@
-"""The REST API root: /api/v1/, OpenAPI 3 at /api/v1/openapi.json. Each app adds its own router."""
+"""The REST API root: /api/v1/, OpenAPI 3 at /api/v1/openapi.json, docs at /api/v1/docs.
 
+The docs page uses the Swagger UI files that django-ninja ships as static files ("ninja" is
+in INSTALLED_APPS, so nothing loads from a CDN) and no inline script, so it works under the
+production CSP (script-src 'self').
+
+`token_urls` is the signed-in page where people make and revoke their personal access
+tokens, mounted at /api/tokens/.
+"""
+
+from django.urls import path
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Coproduce API", version="1.0.0", urls_namespace="api")
+from coproduce.api import errors, views
+from coproduce.api.auth import BrowserSession, TokenAuth
+from coproduce.api.parser import StrictJSONParser
+from coproduce.communities.api import router as communities_router
+from coproduce.exchanges.api import router as exchanges_router
+from coproduce.people.api import router as people_router
+
+api = NinjaAPI(
+    title="Coproduce API",
+    version="1.0.0",
+    description=(
+        "Offers and requests, people and communities. Authenticate with a personal access "
+        "token (`Authorization: Bearer cpt_…`, made at /api/tokens/). Errors are JSON: "
+        '`{"detail": "…", "errors": {"field": ["message"]}}`.'
+    ),
+    urls_namespace="api",
+    auth=[TokenAuth(), BrowserSession()],
+    parser=StrictJSONParser(),
+)
+errors.install(api)
+api.add_router("/", communities_router)
+api.add_router("/", people_router)
+api.add_router("/", exchanges_router)
+
+token_urls = (
+    [
+        path("", views.token_list, name="list"),
+        path("<int:pk>/revoke/", views.token_revoke, name="revoke"),
+    ],
+    "tokens",
+)

@@ -37,7 +37,7 @@ from coproduce.communities.models import Community, Membership, Neighbourhood
 from coproduce.exchanges.models import Listing, ListingQuerySet
 from coproduce.exchanges.services import listing_create, listing_set_state, listing_update
 from coproduce.lib.geo import PUBLIC_DECIMALS, valid_point
-from coproduce.lib.weekly import Window, WindowError, parse_clock
+from coproduce.lib.weekly import Window, WindowError, clock, parse_clock
 from coproduce.people.api import SkillOut, display_name
 from coproduce.people.models import Skill, User
 
@@ -212,7 +212,10 @@ def _out(listing: Listing, viewer: Membership) -> ListingOut:
         remote=listing.remote,
         point=point,
         neighbourhood=listing.neighbourhood.name if listing.neighbourhood else None,
-        windows=[WindowSchema.model_validate(w) for w in listing.windows],
+        windows=[
+            WindowSchema(weekday=w.weekday, start=clock(w.start), end=clock(w.end))
+            for w in listing.window_list
+        ],
         on_date=listing.on_date,
         expires_on=listing.expires_on,
         owner=OwnerOut(id=listing.owner_id, display_name=display_name(listing.owner)),
