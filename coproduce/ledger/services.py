@@ -538,6 +538,7 @@ def transfer_grant(
     reason: str,
     category: str = Category.OTHER,
     idempotency_key: str | None = None,
+    pays_for: Model | None = None,
 ) -> Transfer:
     """A coordinator grants credits from the community pot to a member; the pot cannot be overdrawn."""
     require_staff(community=community, user=granted_by)
@@ -550,7 +551,7 @@ def transfer_grant(
     legs = [Leg(account_pot(community=community), -minutes), Leg(account_for_member(community=community, user=recipient), minutes)]
     transfer = _create(
         community=community, kind=Transfer.Kind.GRANT, legs=legs, recorded_by=granted_by, category=category,
-        description=reason, reason=reason, idempotency_key=idempotency_key, digest=digest,
+        description=reason, reason=reason, idempotency_key=idempotency_key, digest=digest, pays_for=pays_for,
     )
     return _apply(transfer, granted_by)
 
