@@ -1,0 +1,975 @@
+"""The Riverside demo community: realistic, deterministic, built through the services.
+
+The same seed and size give the same people, skills, places, listings and conversations
+every time (dates are relative to today). Five personas with a known password can sign in
+and try every role. Up to `BULK_LISTINGS_FROM` members, each listing is made one by one
+with `listing_create`, as its owner would; above that a coordinator imports them in bulk
+with `listings_import` for the members who let a coordinator act for them, so that 100,000
+members build in a few minutes.
+
+Every write goes through a service, except three that have none: the admin persona's user
+(Django's `create_superuser`, as `createsuperuser` makes one), allauth's verified e-mail
+rows that let the personas sign in, and `demo_reset`, which deletes the whole community.
+The words (names, listings, messages, organisations) are in data/demo.toml.
+"""
+
+import functools
+import operator
+import random
+import time
+import tomllib
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import ProtectedError, Q, RestrictedError
+from django.utils import timezone
+
+from coproduce.communities.models import Community, Membership, Neighbourhood, Role
+from coproduce.communities.services import (
+    community_create,
+    neighbourhood_add,
+    organisation_create,
+    organisation_member_add,
+)
+from coproduce.exchanges.models import Conversation, Listing, Message
+from coproduce.exchanges.services import (
+    contact_share,
+    conversation_start,
+    listing_create,
+    listing_set_state,
+    listings_import,
+    message_send,
+)
+from coproduce.lib.weekly import Window, windows_to_json
+from coproduce.people.models import Asset, Consent, SafeguardingCheck, Skill, User
+from coproduce.people.services import (
+    PersonRow,
+    consent_give,
+    location_set,
+    people_import,
+    profile_update,
+    safeguarding_check_record,
+)
+
+SLUG = "riverside"
+NAME = "Riverside"
+PASSWORD = "riverside-demo"
+DEFAULT_MEMBERS = 300
+DEFAULT_SEED = 2025
+MIN_MEMBERS = 20
+BULK_LISTINGS_FROM = 2000
+MAX_CONVERSATIONS = 200
+
+CENTRE = (51.457, -0.969)
+BOUNDS = (CENTRE[0] - 0.04, CENTRE[0] + 0.04, CENTRE[1] - 0.06, CENTRE[1] + 0.06)
+DESCRIPTION = (
+    "Riverside is a time bank and co-production network for the neighbourhoods along the "
+    "river and the canal, from Northfield down to Hillcrest. Neighbours swap an hour of help "
+    "for an hour of help: lifts to appointments, a hand in the garden, a friendly phone call, "
+    "help with forms and phones. The GP practice, the library, the neighbourhood policing team, "
+    "the food bank and local groups design services here together with the people who use them. "
+    "Everyone's hour is worth the same."
+)
+LANGUAGES = ["en", "pl", "ur", "bn", "ar", "so", "ro"]
+
+NEIGHBOURHOODS = [
+    ("Old Town", 51.456, -0.975),
+    ("Market Square", 51.455, -0.966),
+    ("Station Quarter", 51.462, -0.985),
+    ("Riverbank", 51.468, -0.958),
+    ("Northfield", 51.486, -0.978),
+    ("Elm Park", 51.441, -0.996),
+    ("Hillcrest", 51.428, -0.951),
+    ("Canal Side", 51.452, -0.940),
+    ("Westbury", 51.447, -1.013),
+    ("Brookfield", 51.476, -0.925),
+]
+
+
+@dataclass(frozen=True)
+class Persona:
+    key: str
+    role_label: str
+    email: str
+    display_name: str
+    role: str
+    try_this: str
+
+
+PERSONAS = [
+    Persona(
+        "admin",
+        "administrator",
+        "admin@riverside.example",
+        "Sam Okafor",
+        Role.ADMIN,
+        "/admin/ (site staff); Coordinate: roles, invitations, applications",
+    ),
+    Persona(
+        "coordinator",
+        "coordinator",
+        "coordinator@riverside.example",
+        "Grace Adeyemi",
+        Role.COORDINATOR,
+        "Coordinate: register an offline member, record consents and checks",
+    ),
+    Persona(
+        "nurse",
+        "professional",
+        "nurse@riverside.example",
+        "Priya Sharma",
+        Role.PROFESSIONAL,
+        "Organisations: Riverside Medical Practice, where she is the community nurse",
+    ),
+    Persona(
+        "member",
+        "member",
+        "member@riverside.example",
+        "Tom Walsh",
+        Role.MEMBER,
+        "answer Edith's video-call request; reply to her in Messages",
+    ),
+    Persona(
+        "neighbour",
+        "member",
+        "neighbour@riverside.example",
+        "Edith Hughes",
+        Role.MEMBER,
+        "Messages: Tom's lift offer, where only Edith has shared her contact",
+    ),
+]
+
+
+# Language skills in the taxonomy, by language code.
+LANGUAGE_SKILLS = {
+    "pl": "polish",
+    "ur": "urdu",
+    "bn": "bengali",
+    "ar": "arabic",
+    "so": "somali",
+    "ro": "romanian",
+}
+MORNINGS, AFTERNOONS, EVENINGS, WEEKENDS = "mornings", "afternoons", "evenings", "weekends"
+PATTERNS: dict[str, tuple[range, int, int]] = {
+    MORNINGS: (range(0, 5), 9 * 60, 12 * 60),
+    AFTERNOONS: (range(0, 5), 13 * 60, 17 * 60),
+    EVENINGS: (range(0, 5), 18 * 60, 21 * 60),
+    WEEKENDS: (range(5, 7), 10 * 60, 16 * 60),
+}
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+DAYPARTS = ("mornings", "afternoons", "evenings", "weekends")
+CONTENT_FILE = Path(__file__).resolve().parent / "data" / "demo.toml"
+
+
+@dataclass(frozen=True)
+class Background:
+    """Where a family's names come from, and the language some of them speak at home."""
+
+    weight: int
+    language: str
+    first_names: list[str]
+    surnames: list[str]
+
+
+@dataclass(frozen=True)
+class Idea:
+    """What an offer or request says; `weekday` makes it a one-off on the next such day."""
+
+    skill: str
+    title: str
+    text: str
+    weekday: int | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class OrganisationSpec:
+    name: str
+    kind: str
+    description: str
+    email: str
+    phone: str
+    area: str
+    website: str = ""
+
+
+@dataclass(frozen=True)
+class Content:
+    """The words of the demo (data/demo.toml), apart from the code that arranges them."""
+
+    backgrounds: list[Background]
+    things: list[str]
+    interests: list[str]
+    jobs: list[str]
+    bios: list[str]
+    remote_skills: frozenset[str]
+    offers: dict[str, list[Idea]]
+    requests: dict[str, list[Idea]]
+    messages: dict[str, list[str]]
+    organisations: list[OrganisationSpec]
+
+
+@functools.cache
+def content() -> Content:
+    data = tomllib.loads(CONTENT_FILE.read_text(encoding="utf-8"))
+    banks: dict[str, dict[str, list[Idea]]] = {"offers": {}, "requests": {}}
+    for kind, bank in banks.items():
+        for item in data[kind]:
+            bank.setdefault(item["skill"], []).append(Idea(**item))
+    return Content(
+        backgrounds=[
+            Background(b["weight"], b["language"], b["first_names"].split(), b["surnames"].split())
+            for b in data["backgrounds"]
+        ],
+        things=data["things"],
+        interests=data["interests"],
+        jobs=data["jobs"],
+        bios=data["bios"],
+        remote_skills=frozenset(data["remote_skills"]),
+        offers=banks["offers"],
+        requests=banks["requests"],
+        messages=data["messages"],
+        organisations=[OrganisationSpec(**o) for o in data["organisations"]],
+    )
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A member who acts for an organisation; the first rows of every demo."""
+
+    display_name: str
+    email: str
+    role: str
+    organisation: str
+    org_role: str
+    title: str
+
+
+STAFF = [
+    Staff(
+        "Helen Carter",
+        "helen.carter@riverside-medical.example",
+        Role.PROFESSIONAL,
+        "Riverside Medical Practice",
+        "manager",
+        "Practice manager",
+    ),
+    Staff(
+        "Daniel Osei",
+        "daniel.osei@council.example",
+        Role.PROFESSIONAL,
+        "Riverside Library",
+        "manager",
+        "Community librarian",
+    ),
+    Staff(
+        "Gareth Evans",
+        "gareth.evans@police.example",
+        Role.PROFESSIONAL,
+        "Riverside Neighbourhood Policing Team",
+        "staff",
+        "Police community support officer",
+    ),
+    Staff(
+        "Joyce Campbell",
+        "joyce.campbell@example.org",
+        Role.MEMBER,
+        "Elm House Tenants' Association",
+        "manager",
+        "Chair",
+    ),
+    Staff(
+        "Kamal Miah",
+        "kamal.miah@example.org",
+        Role.MEMBER,
+        "Elm House Tenants' Association",
+        "volunteer",
+        "Treasurer",
+    ),
+    Staff(
+        "Ruth Fletcher",
+        "ruth.fletcher@riverside-foodbank.example",
+        Role.MEMBER,
+        "Riverside Food Bank",
+        "manager",
+        "Food bank coordinator",
+    ),
+    Staff(
+        "Andrei Popescu",
+        "andrei.popescu@example.org",
+        Role.MEMBER,
+        "Riverside Food Bank",
+        "volunteer",
+        "Delivery driver",
+    ),
+    Staff(
+        "Maria Stoica",
+        "maria@canalsidecafe.example",
+        Role.MEMBER,
+        "Canal Side Café",
+        "manager",
+        "Owner",
+    ),
+]
+
+
+@dataclass
+class DemoResult:
+    community: Community
+    seconds: float
+    members: int
+    offline: int
+    organisations: int
+    neighbourhoods: int
+    listings: int
+    open_listings: int
+    conversations: int
+    messages: int
+    personas: list[Persona] = field(default_factory=lambda: list(PERSONAS))
+
+
+def demo_community() -> Community | None:
+    return Community.objects.filter(slug=SLUG).first()
+
+
+def _ascii(text: str) -> str:
+    text = text.replace("ł", "l").replace("Ł", "L").replace("'", "")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _windows(pattern: str, rng: random.Random | None = None) -> list[Window]:
+    days, start, end = PATTERNS[pattern]
+    chosen = list(days)
+    if rng is not None and len(chosen) > 2:
+        chosen = sorted(rng.sample(chosen, rng.randint(2, len(chosen))))
+    return [Window(day, start, end) for day in chosen]
+
+
+@dataclass
+class _Person:
+    """What the generator decided about one member, beside the row it imports."""
+
+    row: PersonRow
+    patterns: list[str]
+    place: str
+    user: User | None = None
+
+
+@dataclass
+class _Draft:
+    kind: str
+    idea: Idea
+    skill: Skill
+    remote: bool
+    windows: list[Window]
+    on_date: date | None
+    state: str
+
+
+class _Generator:
+    def __init__(self, *, community: Community, seed: int, today: date) -> None:
+        self.community = community
+        self.rng = random.Random(seed)
+        self.today = today
+        self.skills = {s.slug: s for s in Skill.objects.filter(community=community).order_by("id")}
+        self.skill_list = list(self.skills.values())
+        self.neighbourhoods = list(Neighbourhood.objects.filter(community=community).order_by("id"))
+        self.words = content()
+        self.weights = [b.weight for b in self.words.backgrounds]
+
+    def person(self, index: int) -> _Person:
+        rng = self.rng
+        words = self.words
+        background = rng.choices(words.backgrounds, weights=self.weights)[0]
+        first, last = rng.choice(background.first_names), rng.choice(background.surnames)
+        offline = rng.random() < 0.10
+        email = None if offline else f"{_ascii(first)}.{_ascii(last)}{index}@example.net"
+        languages = ["en"] if background.language == "en" or rng.random() < 0.9 else []
+        if background.language != "en" and rng.random() < 0.75:
+            languages.append(background.language)
+        skills = rng.sample(self.skill_list, rng.randint(1, 5))
+        language_skill = LANGUAGE_SKILLS.get(background.language)
+        if language_skill and background.language in languages and rng.random() < 0.4:
+            skill = self.skills[language_skill]
+            if skill not in skills:
+                skills[-1] = skill
+        confidences = rng.choices(
+            [Asset.Confidence.LEARNING, Asset.Confidence.CAPABLE, Asset.Confidence.EXPERIENCED],
+            weights=[2, 5, 3],
+            k=len(skills),
+        )
+        things = rng.sample(words.things, rng.randint(1, 2)) if rng.random() < 0.3 else []
+        interests = rng.sample(words.interests, rng.randint(1, 3)) if rng.random() < 0.6 else []
+        patterns = rng.sample(list(PATTERNS), rng.randint(1, 2))
+        windows = sorted({w for p in patterns for w in _windows(p, rng)})
+        neighbourhood = rng.choice(self.neighbourhoods)
+        point = None
+        if rng.random() < 0.4:
+            min_lat, max_lat, min_lng, max_lng = BOUNDS
+            point = (
+                min(max(rng.gauss(neighbourhood.lat, 0.005), min_lat), max_lat),
+                min(max(rng.gauss(neighbourhood.lng, 0.008), min_lng), max_lng),
+            )
+        consents: list[str] = []
+        if rng.random() < 0.85:
+            consents.append(Consent.Purpose.DIRECTORY)
+        if offline or rng.random() < 0.25:
+            consents.append(Consent.Purpose.BROKER_ENTRY)
+        if not offline and rng.random() < 0.4:
+            consents.append(Consent.Purpose.SHARE_CONTACT)
+        bio = rng.choice(words.bios).format(
+            job=rng.choice(words.jobs), place=neighbourhood.name, year=rng.randint(1975, 2024)
+        )
+        row = PersonRow(
+            display_name=f"{first} {last}",
+            email=email,
+            bio=bio,
+            languages=languages,
+            neighbourhood=neighbourhood,
+            point=point,
+            works_remotely=not offline and rng.random() < 0.2,
+            skills=list(zip(skills, confidences, strict=True)),
+            things=things,
+            interests=interests,
+            windows=windows,
+            consents=consents,
+        )
+        return _Person(row=row, patterns=patterns, place=neighbourhood.name)
+
+    def idea(self, person: _Person, kind: str) -> tuple[Idea, Skill]:
+        """An offer from one of the person's skills, or a request for a skill they lack."""
+        rng = self.rng
+        mine = {s.slug for s, _c in person.row.skills}
+        if kind == Listing.Kind.OFFER:
+            slug = rng.choice(sorted(mine))
+            ideas = self.words.offers.get(slug)
+        else:
+            slug = rng.choice([s for s in sorted(self.words.requests) if s not in mine])
+            ideas = self.words.requests[slug]
+        skill = self.skills[slug]
+        if not ideas:
+            name = skill.name.lower()
+            return Idea(
+                slug, f"I can help with {name}", f"Happy to help with {name}; ask me."
+            ), skill
+        return rng.choice(ideas), skill
+
+    def draft(self, person: _Person, kind: str) -> _Draft:
+        idea, skill = self.idea(person, kind)
+        rng = self.rng
+        windows: list[Window] = []
+        on_date = None
+        if idea.weekday is not None:
+            on_date = _next_weekday(self.today, idea.weekday)
+        elif idea.pattern is not None:
+            windows = _windows(idea.pattern)
+        elif rng.random() < 0.5:
+            windows = _windows(person.patterns[0])
+        return _Draft(
+            kind=kind,
+            idea=idea,
+            skill=skill,
+            remote=skill.slug in self.words.remote_skills and rng.random() < 0.7,
+            windows=windows,
+            on_date=on_date,
+            state=rng.choices(
+                [Listing.State.OPEN, Listing.State.PAUSED, Listing.State.DONE], weights=[85, 8, 7]
+            )[0],
+        )
+
+    def message(self, which: str, place: str) -> str:
+        rng = self.rng
+        return rng.choice(self.words.messages[which]).format(
+            day=rng.choice(DAYS), daypart=rng.choice(DAYPARTS), place=place
+        )
+
+
+def person_rows(*, community: Community, count: int, seed: int = DEFAULT_SEED) -> list[PersonRow]:
+    """`count` residents as the demo makes them, from the community's skills and neighbourhoods."""
+    gen = _Generator(community=community, seed=seed, today=timezone.localdate())
+    return [gen.person(i).row for i in range(count)]
+
+
+def _persona_rows(gen: _Generator) -> dict[str, PersonRow]:
+    s = gen.skills
+    by_name = {n.name: n for n in gen.neighbourhoods}
+    exp, cap = Asset.Confidence.EXPERIENCED, Asset.Confidence.CAPABLE
+    return {
+        "coordinator": PersonRow(
+            display_name="Grace Adeyemi",
+            email="coordinator@riverside.example",
+            password=PASSWORD,
+            role=Role.COORDINATOR,
+            bio="Time broker for Riverside. Ring me if you'd rather not use the website.",
+            languages=["en"],
+            neighbourhood=by_name["Market Square"],
+            skills=[
+                (s["event-organising"], exp),
+                (s["befriending-and-visits"], exp),
+                (s["benefits-paperwork"], cap),
+            ],
+            windows=_windows(MORNINGS) + _windows(AFTERNOONS),
+        ),
+        "nurse": PersonRow(
+            display_name="Priya Sharma",
+            email="nurse@riverside.example",
+            password=PASSWORD,
+            role=Role.PROFESSIONAL,
+            bio="Community nurse at Riverside Medical Practice; I lead our social prescribing.",
+            languages=["en"],
+            neighbourhood=by_name["Old Town"],
+            skills=[
+                (s["first-aid"], exp),
+                (s["healthy-eating"], exp),
+                (s["dementia-friendly-support"], cap),
+            ],
+            interests=["Walking", "Choir singing"],
+            windows=_windows(EVENINGS),
+        ),
+        "member": PersonRow(
+            display_name="Tom Walsh",
+            email="member@riverside.example",
+            password=PASSWORD,
+            bio="Semi-retired electrician. I have a car and time on weekday mornings.",
+            languages=["en"],
+            neighbourhood=by_name["Riverbank"],
+            point=(51.4683, -0.9566),
+            skills=[
+                (s["lifts-to-appointments"], exp),
+                (s["diy-and-small-repairs"], exp),
+                (s["help-with-phones-and-tablets"], cap),
+                (s["video-calls"], cap),
+            ],
+            things=["Car (for lifts)", "Ladder"],
+            interests=["Football", "Local history"],
+            windows=_windows(MORNINGS) + _windows(WEEKENDS),
+        ),
+        "neighbour": PersonRow(
+            display_name="Edith Hughes",
+            email="neighbour@riverside.example",
+            password=PASSWORD,
+            bio="Retired seamstress, 79. Three grandchildren in Toronto.",
+            languages=["en"],
+            neighbourhood=by_name["Riverbank"],
+            skills=[(s["sewing-and-mending"], exp), (s["befriending-and-visits"], cap)],
+            things=["Sewing machine"],
+            interests=["Knitting", "Reading group"],
+            windows=_windows(AFTERNOONS),
+        ),
+    }
+
+
+def demo_build(
+    *,
+    members: int = DEFAULT_MEMBERS,
+    seed: int = DEFAULT_SEED,
+    log: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Build Riverside with `members` people (personas and organisation staff included)."""
+    if members < MIN_MEMBERS:
+        raise ValueError(f"The demo needs at least {MIN_MEMBERS} members.")
+    say = log or (lambda _text: None)
+    started = time.perf_counter()
+    today = timezone.localdate()
+    with transaction.atomic():
+        community, personas, gen = _build_community(seed=seed, today=today)
+        say("community, neighbourhoods and personas")
+        people = _build_people(gen=gen, personas=personas, members=members)
+        say(f"{members} members")
+        organisations = _build_organisations(
+            community=community, personas=personas, people=people, today=today
+        )
+        say("organisations")
+        listings = _build_listings(gen=gen, personas=personas, people=people, members=members)
+        say(f"{len(listings)} listings")
+        conversations = _build_conversations(
+            gen=gen, personas=personas, people=people, members=members
+        )
+        say(f"{conversations} conversations")
+    return DemoResult(
+        community=community,
+        seconds=time.perf_counter() - started,
+        members=Membership.objects.filter(community=community).count(),
+        offline=Membership.objects.filter(community=community, user__email__isnull=True).count(),
+        organisations=organisations,
+        neighbourhoods=len(gen.neighbourhoods),
+        listings=Listing.objects.filter(community=community).count(),
+        open_listings=Listing.objects.filter(community=community).open().count(),
+        conversations=Conversation.objects.filter(community=community).count(),
+        messages=Message.objects.filter(community=community).count(),
+    )
+
+
+def _build_community(*, seed: int, today: date) -> tuple[Community, dict[str, User], _Generator]:
+    admin = User.objects.create_superuser(PERSONAS[0].email, PASSWORD)
+    profile_update(
+        user=admin,
+        display_name=PERSONAS[0].display_name,
+        bio="I look after the Riverside time bank's website and settings.",
+        languages=["en"],
+    )
+    community = community_create(
+        name=NAME,
+        slug=SLUG,
+        centre=CENTRE,
+        bounds=BOUNDS,
+        created_by=admin,
+        description=DESCRIPTION,
+        languages=LANGUAGES,
+    )
+    for name, lat, lng in NEIGHBOURHOODS:
+        neighbourhood_add(community=community, name=name, lat=lat, lng=lng)
+    gen = _Generator(community=community, seed=seed, today=today)
+    location_set(
+        membership=Membership.objects.get(community=community, user=admin),
+        neighbourhood=gen.neighbourhoods[0],
+    )
+    return community, {"admin": admin}, gen
+
+
+def _build_people(*, gen: _Generator, personas: dict[str, User], members: int) -> list[_Person]:
+    """Everyone but the admin, in one bulk import: personas, organisation staff, then residents."""
+    community, admin = gen.community, personas["admin"]
+    persona_rows = _persona_rows(gen)
+    people = [
+        _Person(row=row, patterns=[MORNINGS], place="Riverbank") for row in persona_rows.values()
+    ]
+    for staff in STAFF:
+        person = gen.person(len(people))
+        person.row.display_name, person.row.email, person.row.role = (
+            staff.display_name,
+            staff.email,
+            staff.role,
+        )
+        people.append(person)
+    while len(people) < members - 1:
+        people.append(gen.person(len(people)))
+    users = people_import(community=community, rows=[p.row for p in people], recorded_by=admin)
+    for person, user in zip(people, users, strict=True):
+        person.user = user
+    for key, user in zip(persona_rows, users, strict=False):
+        personas[key] = user
+    EmailAddress.objects.bulk_create(
+        EmailAddress(user=personas[p.key], email=p.email, verified=True, primary=True)
+        for p in PERSONAS
+    )
+    for key in ("admin", "coordinator", "nurse", "member", "neighbour"):
+        consent_give(community=community, user=personas[key], purpose=Consent.Purpose.DIRECTORY)
+    for key in ("member", "neighbour"):
+        consent_give(community=community, user=personas[key], purpose=Consent.Purpose.SHARE_CONTACT)
+    return people
+
+
+def _build_organisations(
+    *, community: Community, personas: dict[str, User], people: list[_Person], today: date
+) -> int:
+    admin, coordinator = personas["admin"], personas["coordinator"]
+    organisations = {
+        spec.name: organisation_create(
+            community=community,
+            name=spec.name,
+            kind=spec.kind,
+            created_by=admin,
+            description=spec.description,
+            email=spec.email,
+            phone=spec.phone,
+            area=spec.area,
+            website=spec.website,
+        )
+        for spec in content().organisations
+    }
+    organisation_member_add(
+        organisation=organisations["Riverside Medical Practice"],
+        user=personas["nurse"],
+        role="staff",
+        added_by=admin,
+        title="Community nurse",
+    )
+    organisation_member_add(
+        organisation=organisations["Riverside Food Bank"],
+        user=coordinator,
+        role="volunteer",
+        added_by=admin,
+        title="Referral partner",
+    )
+    staff_people = people[len(PERSONAS) - 1 : len(PERSONAS) - 1 + len(STAFF)]
+    for staff, person in zip(STAFF, staff_people, strict=True):
+        assert person.user is not None
+        organisation_member_add(
+            organisation=organisations[staff.organisation],
+            user=person.user,
+            role=staff.org_role,
+            added_by=admin,
+            title=staff.title,
+        )
+    issued = today - timedelta(days=210)
+    for key, reference in (("nurse", "001829374650"), ("coordinator", "001756483920")):
+        safeguarding_check_record(
+            community=community,
+            user=personas[key],
+            kind=SafeguardingCheck.Kind.DBS_ENHANCED,
+            reference=reference,
+            issued_on=issued,
+            expires_on=issued + timedelta(days=3 * 365),
+            verified_by=admin if key == "coordinator" else coordinator,
+        )
+    return len(organisations)
+
+
+def _persona_listings(gen: _Generator, personas: dict[str, User]) -> list[Listing]:
+    community, s = gen.community, gen.skills
+    member, neighbour = personas["member"], personas["neighbour"]
+    riverbank = next(n for n in gen.neighbourhoods if n.name == "Riverbank")
+    return [
+        listing_create(
+            community=community,
+            owner=member,
+            created_by=member,
+            kind=Listing.Kind.OFFER,
+            title="Lifts to the hospital or GP on weekday mornings",
+            description="I have a car and I'm free most weekday mornings. I'll wait with you"
+            " and bring you home.",
+            skill=s["lifts-to-appointments"],
+            point=(51.4683, -0.9566),
+            neighbourhood=riverbank,
+            windows=_windows(MORNINGS),
+        ),
+        listing_create(
+            community=community,
+            owner=member,
+            created_by=member,
+            kind=Listing.Kind.REQUEST,
+            title="Someone to show me how to prune an apple tree",
+            description="An old tree in my back garden that hasn't been pruned for years."
+            " I'll make the tea.",
+            skill=s["tree-and-hedge-care"],
+            neighbourhood=riverbank,
+            windows=_windows(WEEKENDS),
+        ),
+        listing_create(
+            community=community,
+            owner=neighbour,
+            created_by=neighbour,
+            kind=Listing.Kind.REQUEST,
+            title="Help setting up a video call with my grandchildren",
+            description="They live in Toronto. I have a tablet my son gave me but I don't know"
+            " where to start.",
+            skill=s["video-calls"],
+            neighbourhood=riverbank,
+            windows=_windows(AFTERNOONS),
+        ),
+    ]
+
+
+def _build_listings(
+    *, gen: _Generator, personas: dict[str, User], people: list[_Person], members: int
+) -> list[Listing]:
+    """About one listing for every two members, offers a little more often than requests."""
+    listings = _persona_listings(gen, personas)
+    coordinator = personas["coordinator"]
+    residents = people[len(PERSONAS) - 1 :]
+    bulk = members >= BULK_LISTINGS_FROM
+    owners = (
+        [p for p in residents if Consent.Purpose.BROKER_ENTRY in p.row.consents]
+        if bulk
+        else residents
+    )
+    rows: list[Listing] = []
+    for _i in range(members // 2 - len(listings)):
+        person = gen.rng.choice(owners)
+        owner = person.user
+        assert owner is not None
+        kind = Listing.Kind.OFFER if gen.rng.random() < 0.55 else Listing.Kind.REQUEST
+        draft = gen.draft(person, kind)
+        point, neighbourhood = person.row.point, person.row.neighbourhood
+        if bulk:
+            rows.append(
+                Listing(
+                    kind=kind,
+                    owner=owner,
+                    title=draft.idea.title,
+                    description=draft.idea.text,
+                    skill=draft.skill,
+                    remote=draft.remote,
+                    lat=point[0] if point else None,
+                    lng=point[1] if point else None,
+                    neighbourhood=neighbourhood,
+                    windows=windows_to_json(draft.windows),
+                    on_date=draft.on_date,
+                    state=draft.state,
+                )
+            )
+            continue
+        acting = owner if person.row.email else coordinator
+        listing = listing_create(
+            community=gen.community,
+            owner=owner,
+            created_by=acting,
+            kind=kind,
+            title=draft.idea.title,
+            description=draft.idea.text,
+            skill=draft.skill,
+            remote=draft.remote,
+            point=point,
+            neighbourhood=neighbourhood,
+            windows=draft.windows,
+            on_date=draft.on_date,
+        )
+        if draft.state != Listing.State.OPEN:
+            listing = listing_set_state(listing=listing, state=draft.state, changed_by=acting)
+        listings.append(listing)
+    if rows:
+        listings_import(community=gen.community, rows=rows, recorded_by=coordinator)
+        listings.extend(rows)
+    return listings
+
+
+def _build_conversations(
+    *, gen: _Generator, personas: dict[str, User], people: list[_Person], members: int
+) -> int:
+    """A few dozen conversations (at most MAX_CONVERSATIONS), each of one to four messages."""
+    community, member, neighbour = gen.community, personas["member"], personas["neighbour"]
+    open_listings = list(
+        Listing.objects.filter(community=community)
+        .open()
+        .exclude(owner__in=[member, neighbour])
+        .order_by("id")
+    )
+    tom_offer = Listing.objects.filter(
+        community=community, owner=member, kind=Listing.Kind.OFFER
+    ).get()
+    chat = conversation_start(
+        listing=tom_offer,
+        responder=neighbour,
+        body="Hello Tom, I have an outpatients appointment on Thursday at 10:30. Could you"
+        " take me? I'm just round the corner from you in Riverbank.",
+    )
+    message_send(
+        conversation=chat, author=member, body="Hello Edith, of course. I'll pick you up at ten."
+    )
+    message_send(
+        conversation=chat, author=neighbour, body="Thank you, that's a weight off my mind."
+    )
+    contact_share(conversation=chat, user=neighbour)
+    count = 1
+
+    online = [p for p in people if p.row.email and p.user not in (member, neighbour)]
+    by_user = {p.user.pk: p for p in people if p.user is not None}
+    requests = [
+        lst
+        for lst in open_listings
+        if lst.kind == Listing.Kind.REQUEST and by_user[lst.owner_id].row.email
+    ]
+    if requests:
+        helped = conversation_start(
+            listing=requests[0],
+            responder=member,
+            body="Hi, I'm Tom from Riverbank. I can help with this.",
+        )
+        message_send(
+            conversation=helped, author=requests[0].owner, body="Thank you Tom! Here's my number."
+        )
+        contact_share(conversation=helped, user=requests[0].owner)
+        contact_share(conversation=helped, user=member)
+        count += 1
+
+    wanted = min(MAX_CONVERSATIONS, max(12, members // 8))
+    answerable = [lst for lst in open_listings if lst not in requests[:1]]
+    gen.rng.shuffle(answerable)
+    for listing in answerable[: wanted - count]:
+        owner = by_user[listing.owner_id]
+        responder = gen.rng.choice(online)
+        if responder.user == owner.user:
+            responder = online[(online.index(responder) + 1) % len(online)]
+        assert owner.user is not None and responder.user is not None
+        first = "to_offer" if listing.kind == Listing.Kind.OFFER else "to_request"
+        conversation = conversation_start(
+            listing=listing, responder=responder.user, body=gen.message(first, responder.place)
+        )
+        # A member who is not online hears through a coordinator, so their side stays quiet here.
+        length = gen.rng.randint(1, 4) if owner.row.email else 1
+        if length >= 2:
+            message_send(
+                conversation=conversation,
+                author=owner.user,
+                body=gen.message("owner_replies", owner.place),
+            )
+        if length >= 3:
+            message_send(
+                conversation=conversation,
+                author=responder.user,
+                body=gen.message("follow_ups", responder.place),
+            )
+        if length >= 4:
+            message_send(
+                conversation=conversation,
+                author=owner.user,
+                body="Thanks again, that's really kind.",
+            )
+            contact_share(conversation=conversation, user=owner.user)
+            contact_share(conversation=conversation, user=responder.user)
+        count += 1
+    return count
+
+
+def demo_reset() -> int:
+    """Delete Riverside and the people who belong to no other community; returns how many people."""
+    with transaction.atomic():
+        community = demo_community()
+        persona_emails = [p.email for p in PERSONAS]
+        user_ids = set(User.objects.filter(email__in=persona_emails).values_list("pk", flat=True))
+        if community is not None:
+            elsewhere = Membership.objects.exclude(community=community).values("user_id")
+            user_ids |= set(
+                Membership.objects.filter(community=community)
+                .exclude(user_id__in=elsewhere)
+                .values_list("user_id", flat=True)
+            )
+            _delete_rows_of(community)
+            community.delete()
+        ids = sorted(user_ids)
+        for start in range(0, len(ids), 500):
+            User.objects.filter(pk__in=ids[start : start + 500]).delete()
+    return len(ids)
+
+
+def _delete_rows_of(community: Community) -> None:
+    """Delete every row that carries the community's id, whichever app it belongs to.
+
+    Some rows protect others (a skill while listings use it), so a model whose rows are still
+    protected waits for the next pass.
+    """
+    pending: list[tuple[type[models.Model], Q]] = []
+    for model in apps.get_models():
+        links = [
+            f.name
+            for f in model._meta.concrete_fields
+            if f.many_to_one and f.related_model is Community
+        ]
+        if links and model is not Community:
+            pending.append(
+                (model, functools.reduce(operator.or_, (Q(**{n: community}) for n in links)))
+            )
+    while pending:
+        blocked: list[tuple[type[models.Model], Q]] = []
+        last_error: ProtectedError | RestrictedError | None = None
+        for model, belongs in pending:
+            try:
+                with transaction.atomic():
+                    model._default_manager.filter(belongs).delete()
+            except (ProtectedError, RestrictedError) as error:
+                blocked.append((model, belongs))
+                last_error = error
+        if len(blocked) == len(pending) and last_error is not None:
+            raise last_error
+        pending = blocked

@@ -1,0 +1,87 @@
+"""`coproduce demo`: build the Riverside demo community (see coproduce/web/demo.py)."""
+
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+
+from coproduce.lib.errors import Conflict
+from coproduce.web import demo
+
+
+class Command(BaseCommand):
+    help = "Build the Riverside demo community, with five personas who can sign in."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=demo.DEFAULT_MEMBERS,
+            help=f"how many members, personas included (default {demo.DEFAULT_MEMBERS})",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=demo.DEFAULT_SEED,
+            help="the same seed builds the same people every time",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="delete Riverside and its people first, then build it again",
+        )
+
+    def handle(self, *args: Any, members: int, seed: int, reset: bool, **options: Any) -> None:
+        self.verbosity = int(options.get("verbosity", 1))
+        if members < demo.MIN_MEMBERS:
+            raise CommandError(f"--members must be at least {demo.MIN_MEMBERS}.")
+        existing = demo.demo_community()
+        if existing is not None and not reset:
+            self.stdout.write(
+                f"{existing.name} already exists ({existing.memberships.count()} members);"
+                " nothing changed. Run `coproduce demo --reset` to build it again."
+            )
+            return
+        if reset:
+            started = time.perf_counter()
+            removed = demo.demo_reset()
+            seconds = time.perf_counter() - started
+            self.stdout.write(
+                f"Deleted {demo.NAME} and {removed} of its people in {seconds:.1f} s."
+            )
+        self.stdout.write(f"Building {demo.NAME} with {members} members (seed {seed})…")
+        try:
+            result = demo.demo_build(members=members, seed=seed, log=self._progress)
+        except (ValidationError, PermissionDenied, Conflict) as error:
+            raise CommandError(f"The demo could not be built: {error}") from error
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Built {result.community.name} in {result.seconds:.1f} s: {result.members} members"
+                f" ({result.offline} offline), {result.neighbourhoods} neighbourhoods,"
+                f" {result.organisations} organisations, {result.listings} listings"
+                f" ({result.open_listings} open), {result.conversations} conversations,"
+                f" {result.messages} messages."
+            )
+        )
+        self._personas(result)
+
+    def _progress(self, text: str) -> None:
+        if self.verbosity >= 2:
+            self.stdout.write(f"  {text}")
+
+    def _personas(self, result: demo.DemoResult) -> None:
+        login = settings.SITE_URL.rstrip("/") + reverse("account_login")
+        community = settings.SITE_URL.rstrip("/") + result.community.get_absolute_url()
+        self.stdout.write(f"\nSign in at {login}, then open {community}\n")
+        rows = [("role", "e-mail", "password", "what to try")]
+        rows += [(p.role_label, p.email, demo.PASSWORD, p.try_this) for p in result.personas]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for i, row in enumerate(rows):
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            self.stdout.write("  ".join([*cells, row[3]]).rstrip())
+            if i == 0:
+                self.stdout.write("  ".join("-" * w for w in [*widths, len(row[3])]))
