@@ -16,14 +16,16 @@ from coproduce.api.auth import BrowserSession, TokenAuth
 from coproduce.api.parser import StrictJSONParser
 from coproduce.communities.api import router as communities_router
 from coproduce.exchanges.api import router as exchanges_router
+from coproduce.ledger.api import router as ledger_router
 from coproduce.people.api import router as people_router
 
 api = NinjaAPI(
     title="Coproduce API",
     version="1.0.0",
     description=(
-        "Offers and requests, people and communities. Authenticate with a personal access "
-        "token (`Authorization: Bearer cpt_…`, made at /api/tokens/). Errors are JSON: "
+        "Communities, people, offers and requests, and time credits. Authenticate with a "
+        "personal access token (`Authorization: Bearer cpt_…`, made at /api/tokens/). "
+        "Errors are JSON: "
         '`{"detail": "…", "errors": {"field": ["message"]}}`.'
     ),
     urls_namespace="api",
@@ -34,6 +36,7 @@ errors.install(api)
 api.add_router("/", communities_router)
 api.add_router("/", people_router)
 api.add_router("/", exchanges_router)
+api.add_router("/", ledger_router)
 
 token_urls = (
     [

@@ -35,17 +35,9 @@ from coproduce.api.schemas import (
 )
 from coproduce.api.tenancy import membership_for
 from coproduce.communities.models import Community, Membership
-from coproduce.ledger import selectors
+from coproduce.ledger import selectors, services
 from coproduce.ledger.models import Account, Entry, Transfer
-from coproduce.ledger.services import (
-    MAX_TRANSFER_MINUTES,
-    transfer_confirm,
-    transfer_donate,
-    transfer_grant,
-    transfer_record,
-    transfer_reject,
-    transfer_reverse,
-)
+from coproduce.ledger.services import MAX_TRANSFER_MINUTES
 from coproduce.lib.duration import format_minutes
 from coproduce.people.models import User
 
@@ -345,9 +337,7 @@ def _transfer_or_404(viewer: Membership, transfer_id: int) -> Transfer:
 
 
 def _person(user: User | None) -> PersonOut | None:
-    if user is None:
-        return None
-    return PersonOut(id=user.pk, display_name=selectors.display_name(user))
+    return PersonOut(id=user.pk, display_name=selectors.display_name(user)) if user else None
 
 
 def _transfer_out(transfer: Transfer, viewer: Membership) -> TransferOut:
@@ -360,8 +350,6 @@ def _transfer_out(transfer: Transfer, viewer: Membership) -> TransferOut:
         ),
         None,
     )
-    recorded_by = _person(transfer.recorded_by)
-    assert recorded_by is not None  # recorded_by is a required key
     return TransferOut(
         id=transfer.pk,
         kind=transfer.kind,  # type: ignore[arg-type]
@@ -380,7 +368,9 @@ def _transfer_out(transfer: Transfer, viewer: Membership) -> TransferOut:
             )
             for e in entries
         ],
-        recorded_by=recorded_by,
+        recorded_by=PersonOut(
+            id=transfer.recorded_by_id, display_name=selectors.display_name(transfer.recorded_by)
+        ),
         on_behalf_of=_person(transfer.on_behalf_of),
         awaiting=_person(transfer.awaiting) if transfer.state == Transfer.State.PENDING else None,
         answered_by=_person(transfer.confirmed_by),
@@ -529,6 +519,21 @@ def transfer_detail(
 # Writes ----------------------------------------------------------------------------------
 
 CREATED_OR_REPLAYED: dict[int, Any] = {200: TransferOut, 201: TransferOut, **WRITE_ERRORS}
+# ninja has no way to declare a response header; the OpenAPI document gets it this way.
+REPLAY_DOCUMENTED: dict[str, Any] = {
+    "responses": {
+        "200": {
+            "description": "The transfer first made with this Idempotency-Key (a replay).",
+            "headers": {
+                REPLAYED_HEADER: {
+                    "description": "Always `true`: nothing new was recorded.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
+        },
+        "201": {"description": "Recorded."},
+    }
+}
 
 
 def _active_member(community: Community, user_id: int, field: str) -> User:
@@ -565,7 +570,9 @@ def _created(
     return Status(201, out)
 
 
-@router.post("/communities/{slug}/transfers", response=CREATED_OR_REPLAYED)
+@router.post(
+    "/communities/{slug}/transfers", response=CREATED_OR_REPLAYED, openapi_extra=REPLAY_DOCUMENTED
+)
 def transfer_add(
     request: HttpRequest,
     response: HttpResponse,
@@ -597,7 +604,7 @@ def transfer_add(
         viewer,
         response,
         idempotency_key,
-        lambda: transfer_record(
+        lambda: services.transfer_record(
             community=community,
             payer=payer,
             payee=payee,
@@ -615,7 +622,7 @@ def transfer_add(
     "/communities/{slug}/transfers/{transfer_id}/confirm",
     response={200: TransferOut, **WRITE_ERRORS},
 )
-def transfer_confirm_endpoint(
+def transfer_confirm(
     request: HttpRequest, slug: str, transfer_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> TransferOut:
     """Confirm an exchange waiting for you; it completes and the balances move.
@@ -624,7 +631,7 @@ def transfer_confirm_endpoint(
     """
     viewer = membership_for(request, slug)
     transfer = _transfer_or_404(viewer, transfer_id)
-    transfer_confirm(transfer=transfer, confirmed_by=caller(request))
+    services.transfer_confirm(transfer=transfer, confirmed_by=caller(request))
     return _transfer_out(_transfer_or_404(viewer, transfer_id), viewer)
 
 
@@ -632,7 +639,7 @@ def transfer_confirm_endpoint(
     "/communities/{slug}/transfers/{transfer_id}/reject",
     response={200: TransferOut, **WRITE_ERRORS},
 )
-def transfer_reject_endpoint(
+def transfer_reject(
     request: HttpRequest,
     slug: str,
     payload: RejectIn,
@@ -641,7 +648,7 @@ def transfer_reject_endpoint(
     """Reject an exchange waiting for you: nothing moves. A completed one is a 409."""
     viewer = membership_for(request, slug)
     transfer = _transfer_or_404(viewer, transfer_id)
-    transfer_reject(transfer=transfer, rejected_by=caller(request), reason=payload.reason)
+    services.transfer_reject(transfer=transfer, rejected_by=caller(request), reason=payload.reason)
     return _transfer_out(_transfer_or_404(viewer, transfer_id), viewer)
 
 
@@ -649,7 +656,7 @@ def transfer_reject_endpoint(
     "/communities/{slug}/transfers/{transfer_id}/reverse",
     response={201: TransferOut, **WRITE_ERRORS},
 )
-def transfer_reverse_endpoint(
+def transfer_reverse(
     request: HttpRequest,
     slug: str,
     payload: ReverseIn,
@@ -662,13 +669,17 @@ def transfer_reverse_endpoint(
     viewer = membership_for(request, slug)
     _require_staff(viewer)
     transfer = _transfer_or_404(viewer, transfer_id)
-    reversal = transfer_reverse(
+    reversal = services.transfer_reverse(
         transfer=transfer, reversed_by=caller(request), reason=payload.reason
     )
     return Status(201, _transfer_out(_transfer_or_404(viewer, reversal.pk), viewer))
 
 
-@router.post("/communities/{slug}/pot/donations", response=CREATED_OR_REPLAYED)
+@router.post(
+    "/communities/{slug}/pot/donations",
+    response=CREATED_OR_REPLAYED,
+    openapi_extra=REPLAY_DOCUMENTED,
+)
 def pot_donate(
     request: HttpRequest,
     response: HttpResponse,
@@ -683,7 +694,7 @@ def pot_donate(
         viewer,
         response,
         idempotency_key,
-        lambda: transfer_donate(
+        lambda: services.transfer_donate(
             community=viewer.community,
             donor=user,
             minutes=payload.minutes,
@@ -693,7 +704,9 @@ def pot_donate(
     )
 
 
-@router.post("/communities/{slug}/pot/grants", response=CREATED_OR_REPLAYED)
+@router.post(
+    "/communities/{slug}/pot/grants", response=CREATED_OR_REPLAYED, openapi_extra=REPLAY_DOCUMENTED
+)
 def pot_grant(
     request: HttpRequest,
     response: HttpResponse,
@@ -709,7 +722,7 @@ def pot_grant(
         viewer,
         response,
         idempotency_key,
-        lambda: transfer_grant(
+        lambda: services.transfer_grant(
             community=viewer.community,
             recipient=recipient,
             minutes=payload.minutes,
