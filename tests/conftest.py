@@ -58,7 +58,9 @@ def make_user(email: str, name: str) -> User:
     return user
 
 
-def join(community: Community, user: User, role: str = Role.MEMBER, state: str = Membership.State.ACTIVE) -> Membership:
+def join(
+    community: Community, user: User, role: str = Role.MEMBER, state: str = Membership.State.ACTIVE
+) -> Membership:
     return Membership.objects.create(community=community, user=user, role=role, state=state)
 
 

@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.test import Client
@@ -12,10 +11,17 @@ from coproduce.people.models import Profile, User
 PASSWORD = "a long and unusual phrase"
 
 
-def test_sign_up_creates_a_user_with_a_profile_and_sends_a_verification_email(client: Client, db: None) -> None:
+def test_sign_up_creates_a_user_with_a_profile_and_sends_a_verification_email(
+    client: Client, db: None
+) -> None:
     response = client.post(
         "/accounts/signup/",
-        {"email": "New@Example.org", "password1": PASSWORD, "password2": PASSWORD, "display_name": "Nia"},
+        {
+            "email": "New@Example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "display_name": "Nia",
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email="new@example.org")
@@ -28,7 +34,12 @@ def test_sign_up_creates_a_user_with_a_profile_and_sends_a_verification_email(cl
 def test_following_the_verification_link_verifies_the_address(client: Client, db: None) -> None:
     client.post(
         "/accounts/signup/",
-        {"email": "nia@example.org", "password1": PASSWORD, "password2": PASSWORD, "display_name": "Nia"},
+        {
+            "email": "nia@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "display_name": "Nia",
+        },
     )
     link = re.search(r"https?://[^/]+(/accounts/confirm-email/\S+)", mail.outbox[0].body)
     assert link is not None
@@ -36,8 +47,13 @@ def test_following_the_verification_link_verifies_the_address(client: Client, db
     assert EmailAddress.objects.get(email="nia@example.org").verified
 
 
-def test_sign_up_without_a_name_shows_a_field_error_and_saves_nothing(client: Client, db: None) -> None:
-    response = client.post("/accounts/signup/", {"email": "x@example.org", "password1": PASSWORD, "password2": PASSWORD})
+def test_sign_up_without_a_name_shows_a_field_error_and_saves_nothing(
+    client: Client, db: None
+) -> None:
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "x@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
     assert response.status_code == 200
     assert "display_name" in response.context["form"].errors
     assert not User.objects.filter(email="x@example.org").exists()

@@ -8,7 +8,8 @@ from coproduce.lib.weekly import Window, WindowError, windows_from_json, windows
 
 
 @pytest.mark.parametrize(
-    ("minutes", "text"), [(0, "0 min"), (45, "45 min"), (60, "1 h"), (195, "3 h 15 min"), (-30, "−30 min")]
+    ("minutes", "text"),
+    [(0, "0 min"), (45, "45 min"), (60, "1 h"), (195, "3 h 15 min"), (-30, "−30 min")],
 )
 def test_minutes_are_shown_as_hours_and_minutes(minutes: int, text: str) -> None:
     assert format_minutes(minutes) == text

@@ -11,10 +11,20 @@ from django.core.exceptions import ImproperlyConfigured
 from coproduce.lib.env import env_bool, env_int
 
 
-def _settings_in_subprocess(env: dict[str, str], expression: str) -> subprocess.CompletedProcess[str]:
+def _settings_in_subprocess(
+    env: dict[str, str], expression: str
+) -> subprocess.CompletedProcess[str]:
     code = f"import json, coproduce.settings as s; print(json.dumps({expression}))"
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
-    return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_production_refuses_to_start_without_a_secret_key() -> None:

@@ -30,15 +30,21 @@ def member_required(view: View | None = None, *, staff: bool = False) -> Any:
                 return redirect_to_login(request.get_full_path())
             community = get_object_or_404(Community, slug=slug)
             membership = (
-                Membership.objects.filter(community=community, user=request.user).select_related("neighbourhood").first()
+                Membership.objects.filter(community=community, user=request.user)
+                .select_related("neighbourhood")
+                .first()
             )
             if membership is None or not membership.is_active:
                 raise PermissionDenied(
-                    _("This page is for members of %(c)s. You can apply to join from its home page.")
+                    _(
+                        "This page is for members of %(c)s. You can apply to join from its home page."
+                    )
                     % {"c": community.name}
                 )
             if staff and not membership.is_staff:
-                raise PermissionDenied(_("This page is for the coordinators of %(c)s.") % {"c": community.name})
+                raise PermissionDenied(
+                    _("This page is for the coordinators of %(c)s.") % {"c": community.name}
+                )
             membership.community = community
             return view(request, community, membership, **kwargs)
 

@@ -5,7 +5,8 @@ include it (DESIGN rule 1).
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coproduce.lib.geo import Point
+
+if TYPE_CHECKING:
+    from coproduce.people.models import User
 
 
 class Community(models.Model):
@@ -43,7 +47,9 @@ class Community(models.Model):
     warning_minutes = models.IntegerField(
         _("warn below (minutes)"),
         default=-300,
-        help_text=_("A member whose balance falls below this is warned, and so are coordinators; nothing is blocked."),
+        help_text=_(
+            "A member whose balance falls below this is warned, and so are coordinators; nothing is blocked."
+        ),
     )
     auto_confirm_days = models.PositiveSmallIntegerField(
         _("days before an unanswered exchange confirms itself"), default=7
@@ -55,8 +61,12 @@ class Community(models.Model):
         verbose_name_plural = _("communities")
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(floor_minutes__lte=0), name="community_floor_not_positive"),
-            models.CheckConstraint(condition=Q(ceiling_minutes__gte=0), name="community_ceiling_not_negative"),
+            models.CheckConstraint(
+                condition=Q(floor_minutes__lte=0), name="community_floor_not_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(ceiling_minutes__gte=0), name="community_ceiling_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(min_lat__lt=models.F("max_lat")) & Q(min_lng__lt=models.F("max_lng")),
                 name="community_bounds_ordered",
@@ -80,7 +90,9 @@ class Community(models.Model):
 class Neighbourhood(models.Model):
     """A named place in the community; members may pick one instead of a point on a map."""
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="neighbourhoods")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="neighbourhoods"
+    )
     name = models.CharField(_("name"), max_length=80)
     slug = models.SlugField(max_length=80)
     lat = models.FloatField()
@@ -110,7 +122,7 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self) -> "MembershipQuerySet":
         return self.filter(state=Membership.State.ACTIVE, user__is_active=True)
 
-    def of(self, user: object) -> "MembershipQuerySet":
+    def of(self, user: "User") -> "MembershipQuerySet":
         return self.filter(user=user)
 
 
@@ -124,9 +136,13 @@ class Membership(models.Model):
         LEFT = "left", _("Left")
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
-    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.APPLIED)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.APPLIED
+    )
     application_note = models.TextField(_("why I would like to join"), max_length=2000, blank=True)
     lat = models.FloatField(_("latitude (about 100 m)"), null=True, blank=True)
     lng = models.FloatField(_("longitude (about 100 m)"), null=True, blank=True)
@@ -148,7 +164,8 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["community", "user"], name="membership_unique"),
             models.CheckConstraint(
-                condition=Q(lat__isnull=True, lng__isnull=True) | Q(lat__isnull=False, lng__isnull=False),
+                condition=Q(lat__isnull=True, lng__isnull=True)
+                | Q(lat__isnull=False, lng__isnull=False),
                 name="membership_point_whole",
             ),
         ]
@@ -177,7 +194,7 @@ def _invitation_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _invitation_expiry() -> "timezone.datetime":
+def _invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=30)
 
 
@@ -192,24 +209,35 @@ class Invitation(models.Model):
     use_count = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField(default=_invitation_expiry)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(use_count__lte=models.F("max_uses")), name="invitation_uses_within_limit"),
+            models.CheckConstraint(
+                condition=Q(use_count__lte=models.F("max_uses")),
+                name="invitation_uses_within_limit",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Invitation to {self.community} as {self.role}"
 
     def get_absolute_url(self) -> str:
-        return reverse("communities:invitation", kwargs={"slug": self.community.slug, "token": self.token})
+        return reverse(
+            "communities:invitation", kwargs={"slug": self.community.slug, "token": self.token}
+        )
 
     @property
     def usable(self) -> bool:
-        return self.revoked_at is None and self.use_count < self.max_uses and self.expires_at > timezone.now()
+        return (
+            self.revoked_at is None
+            and self.use_count < self.max_uses
+            and self.expires_at > timezone.now()
+        )
 
 
 class Organisation(models.Model):
@@ -234,13 +262,17 @@ class Organisation(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["community", "slug"], name="organisation_slug_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "slug"], name="organisation_slug_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("communities:organisation", kwargs={"slug": self.community.slug, "org": self.slug})
+        return reverse(
+            "communities:organisation", kwargs={"slug": self.community.slug, "org": self.slug}
+        )
 
 
 class OrganisationMember(models.Model):
@@ -253,14 +285,18 @@ class OrganisationMember(models.Model):
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="people")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles"
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STAFF)
     title = models.CharField(_("job title"), max_length=120, blank=True)
 
     class Meta:
         ordering = ["organisation", "role", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["community", "organisation", "user"], name="organisation_member_unique"),
+            models.UniqueConstraint(
+                fields=["community", "organisation", "user"], name="organisation_member_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,7 +29,9 @@ def require_staff(*, community: Community, user: User) -> Membership:
     """The acting person's active coordinator or admin membership, or PermissionDenied."""
     membership = Membership.objects.filter(community=community, user=user).first()
     if membership is None or not membership.is_staff:
-        raise PermissionDenied(_("Only a coordinator of %(c)s can do this.") % {"c": community.name})
+        raise PermissionDenied(
+            _("Only a coordinator of %(c)s can do this.") % {"c": community.name}
+        )
     return membership
 
 
@@ -64,7 +66,11 @@ def community_create(
     community.save()
     skills_seed(community=community)
     Membership.objects.create(
-        community=community, user=created_by, role=Role.ADMIN, state=Membership.State.ACTIVE, joined_at=timezone.now()
+        community=community,
+        user=created_by,
+        role=Role.ADMIN,
+        state=Membership.State.ACTIVE,
+        joined_at=timezone.now(),
     )
     return community
 
@@ -73,7 +79,8 @@ def skills_seed(*, community: Community) -> None:
     """Copy the shipped taxonomy (people/data/skills.json) into the community; it can then edit its own."""
     data = json.loads(SKILLS_FILE.read_text(encoding="utf-8"))
     categories = SkillCategory.objects.bulk_create(
-        SkillCategory(community=community, name=c["name"], slug=c["slug"], position=i) for i, c in enumerate(data)
+        SkillCategory(community=community, name=c["name"], slug=c["slug"], position=i)
+        for i, c in enumerate(data)
     )
     Skill.objects.bulk_create(
         Skill(community=community, category=category, name=s["name"], slug=s["slug"])
@@ -85,8 +92,12 @@ def skills_seed(*, community: Community) -> None:
 def neighbourhood_add(*, community: Community, name: str, lat: float, lng: float) -> Neighbourhood:
     """A named place inside the community's bounds."""
     if not community.contains(lat, lng):
-        raise ValidationError({"lat": _("%(n)s is outside %(c)s.") % {"n": name, "c": community.name}})
-    neighbourhood = Neighbourhood(community=community, name=name, slug=slugify(name), lat=lat, lng=lng)
+        raise ValidationError(
+            {"lat": _("%(n)s is outside %(c)s.") % {"n": name, "c": community.name}}
+        )
+    neighbourhood = Neighbourhood(
+        community=community, name=name, slug=slugify(name), lat=lat, lng=lng
+    )
     neighbourhood.full_clean()
     neighbourhood.save()
     return neighbourhood
@@ -117,7 +128,10 @@ def membership_approve(*, membership: Membership, approved_by: User) -> Membersh
     if locked.state == Membership.State.ACTIVE:
         return locked
     if locked.state != Membership.State.APPLIED:
-        raise Conflict(_("Only an application can be approved; this membership is %(s)s.") % {"s": locked.state})
+        raise Conflict(
+            _("Only an application can be approved; this membership is %(s)s.")
+            % {"s": locked.state}
+        )
     locked.state = Membership.State.ACTIVE
     locked.approved_by = approved_by
     locked.joined_at = timezone.now()
@@ -148,10 +162,14 @@ def membership_set_role(*, membership: Membership, role: str, changed_by: User) 
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role %(r)s.") % {"r": role}})
     if (role in STAFF_ROLES or membership.role in STAFF_ROLES) and acting.role != Role.ADMIN:
-        raise PermissionDenied(_("Only an administrator can give or take the coordinator and admin roles."))
+        raise PermissionDenied(
+            _("Only an administrator can give or take the coordinator and admin roles.")
+        )
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     if locked.role == Role.ADMIN and role != Role.ADMIN:
-        admins = Membership.objects.filter(community=locked.community, role=Role.ADMIN, state=Membership.State.ACTIVE)
+        admins = Membership.objects.filter(
+            community=locked.community, role=Role.ADMIN, state=Membership.State.ACTIVE
+        )
         if admins.count() <= 1:
             raise Conflict(_("A community needs at least one administrator."))
     locked.role = role
@@ -160,15 +178,24 @@ def membership_set_role(*, membership: Membership, role: str, changed_by: User) 
 
 
 def invitation_create(
-    *, community: Community, created_by: User, role: str = Role.MEMBER, max_uses: int = 1, note: str = ""
+    *,
+    community: Community,
+    created_by: User,
+    role: str = Role.MEMBER,
+    max_uses: int = 1,
+    note: str = "",
 ) -> Invitation:
     """An invitation link; only an admin may invite people straight into a staff role."""
     acting = require_staff(community=community, user=created_by)
     if role in STAFF_ROLES and acting.role != Role.ADMIN:
-        raise PermissionDenied(_("Only an administrator can invite coordinators and administrators."))
+        raise PermissionDenied(
+            _("Only an administrator can invite coordinators and administrators.")
+        )
     if not 1 <= max_uses <= 500:
         raise ValidationError({"max_uses": _("An invitation can be used by 1 to 500 people.")})
-    invitation = Invitation(community=community, created_by=created_by, role=role, max_uses=max_uses, note=note)
+    invitation = Invitation(
+        community=community, created_by=created_by, role=role, max_uses=max_uses, note=note
+    )
     invitation.full_clean(exclude=["token"])
     invitation.save()
     return invitation
@@ -177,10 +204,19 @@ def invitation_create(
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
     """Join through an invitation: active at once, with the invitation's role; a use is counted once."""
-    invitation = Invitation.objects.select_for_update().filter(token=token).select_related("community").first()
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(token=token)
+        .select_related("community")
+        .first()
+    )
     if invitation is None:
         raise ValidationError({"token": _("This invitation link is not valid.")})
-    membership = Membership.objects.select_for_update().filter(community=invitation.community, user=user).first()
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(community=invitation.community, user=user)
+        .first()
+    )
     if membership is not None and membership.state == Membership.State.ACTIVE:
         return membership
     if membership is not None and membership.state == Membership.State.SUSPENDED:
@@ -200,12 +236,23 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 def organisation_create(
-    *, community: Community, name: str, kind: str, created_by: User, description: str = "", **contact: str
+    *,
+    community: Community,
+    name: str,
+    kind: str,
+    created_by: User,
+    description: str = "",
+    **contact: str,
 ) -> Organisation:
     """An organisation in the community, added by a coordinator."""
     require_staff(community=community, user=created_by)
     organisation = Organisation(
-        community=community, name=name, slug=slugify(name)[:80], kind=kind, description=description, **contact
+        community=community,
+        name=name,
+        slug=slugify(name)[:80],
+        kind=kind,
+        description=description,
+        **contact,
     )
     organisation.full_clean()
     organisation.save()
@@ -218,9 +265,14 @@ def organisation_member_add(
     """Someone acting for an organisation; they must be an active member of its community."""
     require_staff(community=organisation.community, user=added_by)
     if not Membership.objects.active().filter(community=organisation.community, user=user).exists():
-        raise ValidationError({"user": _("Only active members of the community can act for its organisations.")})
+        raise ValidationError(
+            {"user": _("Only active members of the community can act for its organisations.")}
+        )
     person, _created = OrganisationMember.objects.update_or_create(
-        community=organisation.community, organisation=organisation, user=user, defaults={"role": role, "title": title}
+        community=organisation.community,
+        organisation=organisation,
+        user=user,
+        defaults={"role": role, "title": title},
     )
     return person
 
@@ -233,7 +285,10 @@ def membership_decline(*, membership: Membership, declined_by: User) -> Membersh
     if locked.state == Membership.State.LEFT:
         return locked
     if locked.state != Membership.State.APPLIED:
-        raise Conflict(_("Only an application can be declined; this membership is %(s)s.") % {"s": locked.state})
+        raise Conflict(
+            _("Only an application can be declined; this membership is %(s)s.")
+            % {"s": locked.state}
+        )
     locked.state = Membership.State.LEFT
     locked.save(update_fields=["state"])
     return locked

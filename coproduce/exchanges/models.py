@@ -40,9 +40,13 @@ class Listing(models.Model):
         DONE = "done", _("Done")
         EXPIRED = "expired", _("Expired")
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="listings")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="listings"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="listings"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -52,12 +56,18 @@ class Listing(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), max_length=4000, blank=True)
-    skill = models.ForeignKey("people.Skill", on_delete=models.PROTECT, null=True, blank=True, related_name="listings")
+    skill = models.ForeignKey(
+        "people.Skill", on_delete=models.PROTECT, null=True, blank=True, related_name="listings"
+    )
     remote = models.BooleanField(_("can be done remotely"), default=False)
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     neighbourhood = models.ForeignKey(
-        "communities.Neighbourhood", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "communities.Neighbourhood",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     windows = models.JSONField(_("when (weekly)"), default=list, blank=True)
     on_date = models.DateField(_("on a date"), null=True, blank=True)
@@ -72,7 +82,8 @@ class Listing(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(lat__isnull=True, lng__isnull=True) | Q(lat__isnull=False, lng__isnull=False),
+                condition=Q(lat__isnull=True, lng__isnull=True)
+                | Q(lat__isnull=False, lng__isnull=False),
                 name="listing_point_whole",
             ),
         ]
@@ -106,10 +117,14 @@ class Conversation(models.Model):
     Contact details are shown only when both sides have agreed to share them.
     """
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="conversations")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    responder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     owner_shares_contact = models.BooleanField(default=False)
     responder_shares_contact = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,8 +133,12 @@ class Conversation(models.Model):
     class Meta:
         ordering = ["-last_message_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["community", "listing", "responder"], name="conversation_once_per_responder"),
-            models.CheckConstraint(condition=~Q(owner=models.F("responder")), name="conversation_two_people"),
+            models.UniqueConstraint(
+                fields=["community", "listing", "responder"], name="conversation_once_per_responder"
+            ),
+            models.CheckConstraint(
+                condition=~Q(owner=models.F("responder")), name="conversation_two_people"
+            ),
         ]
         indexes = [
             models.Index(fields=["community", "owner", "-last_message_at"]),
@@ -130,22 +149,31 @@ class Conversation(models.Model):
         return f"About {self.listing}"
 
     def get_absolute_url(self) -> str:
-        return reverse("exchanges:conversation", kwargs={"slug": self.community.slug, "pk": self.pk})
+        return reverse(
+            "exchanges:conversation", kwargs={"slug": self.community.slug, "pk": self.pk}
+        )
 
     @property
     def contact_agreed(self) -> bool:
         return self.owner_shares_contact and self.responder_shares_contact
 
     def involves(self, user: object) -> bool:
-        return user in (self.owner, self.responder) or getattr(user, "pk", None) in (self.owner_id, self.responder_id)
+        return user in (self.owner, self.responder) or getattr(user, "pk", None) in (
+            self.owner_id,
+            self.responder_id,
+        )
 
     def other(self, user: object) -> object:
         return self.responder if getattr(user, "pk", None) == self.owner_id else self.owner
 
 
 class Message(models.Model):
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     body = models.TextField(max_length=4000)
     created_at = models.DateTimeField(default=timezone.now)

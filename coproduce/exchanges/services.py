@@ -20,9 +20,13 @@ MAX_EXPIRY_DAYS = 365
 
 
 def _active_membership(community: Community, user: User) -> Membership:
-    membership = Membership.objects.filter(community=community, user=user).select_related("user").first()
+    membership = (
+        Membership.objects.filter(community=community, user=user).select_related("user").first()
+    )
     if membership is None or not membership.is_active or not membership.user.is_active:
-        raise PermissionDenied(_("Only active members of %(c)s can do this.") % {"c": community.name})
+        raise PermissionDenied(
+            _("Only active members of %(c)s can do this.") % {"c": community.name}
+        )
     return membership
 
 
@@ -35,7 +39,8 @@ def _acting_for(community: Community, owner: User, acting: User) -> None:
     _active_membership(community, owner)
     if not consent_current(community=community, user=owner, purpose="broker_entry"):
         raise PermissionDenied(
-            _("%(o)s has not agreed to a coordinator acting for them; record their consent first.") % {"o": owner}
+            _("%(o)s has not agreed to a coordinator acting for them; record their consent first.")
+            % {"o": owner}
         )
 
 
@@ -44,7 +49,9 @@ def _place(
 ) -> tuple[float | None, float | None]:
     if neighbourhood is not None:
         if neighbourhood.community_id != community.pk:
-            raise ValidationError({"neighbourhood": _("Choose a neighbourhood of %(c)s.") % {"c": community.name}})
+            raise ValidationError(
+                {"neighbourhood": _("Choose a neighbourhood of %(c)s.") % {"c": community.name}}
+            )
         point = point or (neighbourhood.lat, neighbourhood.lng)
     if point is None:
         return None, None
@@ -58,8 +65,12 @@ def _check_dates(on_date: date | None, expires_on: date | None) -> None:
     today = timezone.localdate()
     if on_date is not None and on_date < today:
         raise ValidationError({"on_date": _("Choose a date from today on.")})
-    if expires_on is not None and not today <= expires_on <= today + timedelta(days=MAX_EXPIRY_DAYS):
-        raise ValidationError({"expires_on": _("A listing can stay up for a year at most, from today.")})
+    if expires_on is not None and not today <= expires_on <= today + timedelta(
+        days=MAX_EXPIRY_DAYS
+    ):
+        raise ValidationError(
+            {"expires_on": _("A listing can stay up for a year at most, from today.")}
+        )
 
 
 def listing_create(
@@ -157,7 +168,9 @@ def listing_set_state(*, listing: Listing, state: str, changed_by: User) -> List
     if state == listing.state:
         return listing
     if state not in _ALLOWED_MOVES[Listing.State(listing.state)]:
-        raise Conflict(_("A listing that is %(a)s cannot become %(b)s.") % {"a": listing.state, "b": state})
+        raise Conflict(
+            _("A listing that is %(a)s cannot become %(b)s.") % {"a": listing.state, "b": state}
+        )
     updated = Listing.objects.filter(pk=listing.pk, state=listing.state)
     fields: dict[str, object] = {"state": state, "updated_at": timezone.now()}
     if state == Listing.State.OPEN and listing.expires_on < timezone.localdate():
@@ -193,17 +206,24 @@ def conversation_start(*, listing: Listing, responder: User, body: str) -> Conve
     body = _clean_body(body)
     if listing.owner_id == responder.pk:
         raise Conflict(_("This is your own listing."))
-    existing = Conversation.objects.filter(community=community, listing=listing, responder=responder).first()
+    existing = Conversation.objects.filter(
+        community=community, listing=listing, responder=responder
+    ).first()
     if existing is None:
         if not listing.is_open:
             raise Conflict(_("This listing is no longer open."))
         try:
             with transaction.atomic():
                 existing = Conversation.objects.create(
-                    community=community, listing=listing, owner_id=listing.owner_id, responder=responder
+                    community=community,
+                    listing=listing,
+                    owner_id=listing.owner_id,
+                    responder=responder,
                 )
         except IntegrityError:
-            existing = Conversation.objects.get(community=community, listing=listing, responder=responder)
+            existing = Conversation.objects.get(
+                community=community, listing=listing, responder=responder
+            )
     message_send(conversation=existing, author=responder, body=body)
     return existing
 
@@ -215,7 +235,10 @@ def message_send(*, conversation: Conversation, author: User, body: str) -> Mess
         raise PermissionDenied(_("This conversation is between two other people."))
     _active_membership(conversation.community, author)
     message = Message.objects.create(
-        community_id=conversation.community_id, conversation=conversation, author=author, body=_clean_body(body)
+        community_id=conversation.community_id,
+        conversation=conversation,
+        author=author,
+        body=_clean_body(body),
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
     return message
@@ -225,11 +248,12 @@ def contact_share(*, conversation: Conversation, user: User, share: bool = True)
     """Agree (or stop agreeing) to show my contact details; they show only when both agree."""
     if not conversation.involves(user):
         raise PermissionDenied(_("This conversation is between two other people."))
-    field = "owner_shares_contact" if user.pk == conversation.owner_id else "responder_shares_contact"
+    field = (
+        "owner_shares_contact" if user.pk == conversation.owner_id else "responder_shares_contact"
+    )
     setattr(conversation, field, share)
     conversation.save(update_fields=[field])
     return conversation
-
 
 
 _IMPORT_FOREIGN_KEYS = ["community", "owner", "created_by", "skill", "neighbourhood"]

@@ -11,6 +11,8 @@ Invariants, checked by `coproduce ledger verify` and held by the services:
 - a correction is a new reversal transfer that names the transfer it reverses, once.
 """
 
+from typing import TYPE_CHECKING
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -19,6 +21,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from coproduce.people.models import User
 
 
 class Category(models.TextChoices):
@@ -34,7 +39,7 @@ class Category(models.TextChoices):
 
 
 class AccountQuerySet(models.QuerySet["Account"]):
-    def of(self, user: object) -> "AccountQuerySet":
+    def of(self, user: "User") -> "AccountQuerySet":
         return self.filter(kind=Account.Kind.MEMBER, user=user)
 
 
@@ -47,13 +52,23 @@ class Account(models.Model):
         POT = "pot", _("Community pot")
         ISSUER = "issuer", _("Organisation awards")
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="accounts")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="accounts"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
     )
     organisation = models.ForeignKey(
-        "communities.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
+        "communities.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
     )
     floor_minutes = models.IntegerField(_("floor (minutes)"))
     ceiling_minutes = models.IntegerField(_("ceiling (minutes)"))
@@ -66,29 +81,40 @@ class Account(models.Model):
         ordering = ["community", "kind", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(balance_minutes__gte=F("floor_minutes")) & Q(balance_minutes__lte=F("ceiling_minutes")),
+                condition=Q(balance_minutes__gte=F("floor_minutes"))
+                & Q(balance_minutes__lte=F("ceiling_minutes")),
                 name="account_balance_within_limits",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="member") & Q(user__isnull=False) & Q(organisation__isnull=True))
-                | (Q(kind__in=["organisation", "issuer"]) & Q(user__isnull=True) & Q(organisation__isnull=False))
+                | (
+                    Q(kind__in=["organisation", "issuer"])
+                    & Q(user__isnull=True)
+                    & Q(organisation__isnull=False)
+                )
                 | (Q(kind="pot") & Q(user__isnull=True) & Q(organisation__isnull=True)),
                 name="account_owner_matches_kind",
             ),
             models.UniqueConstraint(
-                fields=["community", "user"], condition=Q(kind="member"), name="account_one_per_member"
+                fields=["community", "user"],
+                condition=Q(kind="member"),
+                name="account_one_per_member",
             ),
             models.UniqueConstraint(
                 fields=["community", "organisation", "kind"],
                 condition=Q(kind__in=["organisation", "issuer"]),
                 name="account_one_per_organisation_kind",
             ),
-            models.UniqueConstraint(fields=["community"], condition=Q(kind="pot"), name="account_one_pot"),
+            models.UniqueConstraint(
+                fields=["community"], condition=Q(kind="pot"), name="account_one_pot"
+            ),
         ]
 
     def __str__(self) -> str:
         if self.kind == self.Kind.MEMBER:
-            return str(getattr(getattr(self.user, "profile", None), "display_name", None) or self.user)
+            return str(
+                getattr(getattr(self.user, "profile", None), "display_name", None) or self.user
+            )
         if self.kind == self.Kind.POT:
             return str(_("Community pot"))
         if self.kind == self.Kind.ISSUER:
@@ -99,14 +125,18 @@ class Account(models.Model):
 class LimitChange(models.Model):
     """Who changed an account's floor or ceiling, when and why (the change log)."""
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="limit_changes")
     old_floor_minutes = models.IntegerField()
     old_ceiling_minutes = models.IntegerField()
     floor_minutes = models.IntegerField()
     ceiling_minutes = models.IntegerField()
     reason = models.CharField(max_length=500)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -155,7 +185,9 @@ class Transfer(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.PRACTICAL)
     description = models.CharField(_("what it was for"), max_length=500)
-    minutes = models.PositiveIntegerField(help_text=_("The total moved: the sum of the positive entries."))
+    minutes = models.PositiveIntegerField(
+        help_text=_("The total moved: the sum of the positive entries.")
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -178,16 +210,31 @@ class Transfer(models.Model):
         help_text=_("Who must confirm or reject it while it is pending."),
     )
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     reverses = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", db_index=False
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals",
+        db_index=False,
     )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     request_digest = models.CharField(max_length=64, blank=True)
     pays_for_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     pays_for_id = models.PositiveBigIntegerField(null=True, blank=True)
     pays_for = GenericForeignKey("pays_for_type", "pays_for_id")
@@ -207,11 +254,14 @@ class Transfer(models.Model):
                 name="transfer_idempotency_key_unique",
             ),
             models.UniqueConstraint(
-                fields=["reverses"], condition=Q(reverses__isnull=False), name="transfer_reversed_once"
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="transfer_reversed_once",
             ),
             models.CheckConstraint(condition=Q(minutes__gt=0), name="transfer_moves_something"),
             models.CheckConstraint(
-                condition=Q(kind="reversal", reverses__isnull=False) | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+                condition=Q(kind="reversal", reverses__isnull=False)
+                | (~Q(kind="reversal") & Q(reverses__isnull=True)),
                 name="transfer_reversal_names_its_transfer",
             ),
             models.CheckConstraint(
@@ -223,7 +273,9 @@ class Transfer(models.Model):
             models.Index(fields=["community", "state", "auto_confirm_at"]),
             models.Index(fields=["community", "awaiting", "state"]),
             models.Index(
-                fields=["pays_for_type", "pays_for_id"], condition=Q(pays_for_id__isnull=False), name="transfer_pays_for"
+                fields=["pays_for_type", "pays_for_id"],
+                condition=Q(pays_for_id__isnull=False),
+                name="transfer_pays_for",
             ),
         ]
 
@@ -237,9 +289,15 @@ class Transfer(models.Model):
 class Entry(models.Model):
     """One side of a transfer: minutes into (positive) or out of (negative) one account. Append-only."""
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+", db_index=False)
-    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="entries", db_index=False)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     amount_minutes = models.IntegerField()
 
     class Meta:
@@ -251,7 +309,9 @@ class Entry(models.Model):
         ]
         indexes = [models.Index(fields=["account", "transfer"])]
         triggers = [
-            pgtrigger.Protect(name="entries_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="entries_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
         ]
 
     def __str__(self) -> str:

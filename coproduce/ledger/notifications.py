@@ -18,7 +18,9 @@ def _link(transfer: Transfer) -> str:
 def _members(transfer: Transfer) -> list[User]:
     return [
         e.account.user
-        for e in transfer.entries.select_related("account__user").filter(account__kind=Account.Kind.MEMBER)
+        for e in transfer.entries.select_related("account__user").filter(
+            account__kind=Account.Kind.MEMBER
+        )
         if e.account.user is not None
     ]
 
@@ -28,7 +30,8 @@ def confirmation_needed(*, transfer: Transfer) -> None:
         return
     email_people(
         people=[transfer.awaiting],
-        subject=_("Please confirm %(t)s: %(d)s") % {"t": format_minutes(transfer.minutes), "d": transfer.description[:60]},
+        subject=_("Please confirm %(t)s: %(d)s")
+        % {"t": format_minutes(transfer.minutes), "d": transfer.description[:60]},
         body=_(
             "%(r)s recorded %(t)s for “%(d)s”. Please confirm or reject it: %(l)s\n"
             "If you do nothing it confirms itself on %(when)s."
@@ -46,7 +49,8 @@ def confirmation_needed(*, transfer: Transfer) -> None:
 def completed(*, transfer: Transfer) -> None:
     email_people(
         people=[transfer.recorded_by],
-        subject=_("Confirmed: %(t)s for %(d)s") % {"t": format_minutes(transfer.minutes), "d": transfer.description[:60]},
+        subject=_("Confirmed: %(t)s for %(d)s")
+        % {"t": format_minutes(transfer.minutes), "d": transfer.description[:60]},
         body=_("The time you recorded has been confirmed: %(l)s") % {"l": _link(transfer)},
     )
 
@@ -64,7 +68,8 @@ def awarded(*, transfer: Transfer) -> None:
     email_people(
         people=_members(transfer),
         subject=_("You have been awarded time credits"),
-        body=_("Thank you: %(d)s. See your balance: %(l)s") % {"d": transfer.description, "l": _link(transfer)},
+        body=_("Thank you: %(d)s. See your balance: %(l)s")
+        % {"d": transfer.description, "l": _link(transfer)},
     )
 
 
@@ -73,7 +78,12 @@ def reversed(*, transfer: Transfer, reversal: Transfer) -> None:
         people=_members(transfer),
         subject=_("A transfer was reversed: %(d)s") % {"d": transfer.description[:60]},
         body=_("A coordinator reversed “%(d)s” (%(t)s). Reason: %(r)s\n%(l)s")
-        % {"d": transfer.description, "t": format_minutes(transfer.minutes), "r": reversal.reason, "l": _link(reversal)},
+        % {
+            "d": transfer.description,
+            "t": format_minutes(transfer.minutes),
+            "r": reversal.reason,
+            "l": _link(reversal),
+        },
     )
 
 
@@ -91,6 +101,12 @@ def balance_low(*, transfer: Transfer, accounts: list[Account]) -> None:
     email_people(
         people=owners + coordinators,
         subject=_("A time-credit balance is running low"),
-        body=_("After “%(d)s”, a balance in %(c)s is below %(w)s. Nothing is blocked; a coordinator may get in touch.")
-        % {"d": transfer.description, "c": transfer.community.name, "w": format_minutes(transfer.community.warning_minutes)},
+        body=_(
+            "After “%(d)s”, a balance in %(c)s is below %(w)s. Nothing is blocked; a coordinator may get in touch."
+        )
+        % {
+            "d": transfer.description,
+            "c": transfer.community.name,
+            "w": format_minutes(transfer.community.warning_minutes),
+        },
     )

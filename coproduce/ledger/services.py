@@ -20,7 +20,13 @@ from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coproduce.communities.models import STAFF_ROLES, Community, Membership, Organisation, OrganisationMember
+from coproduce.communities.models import (
+    STAFF_ROLES,
+    Community,
+    Membership,
+    Organisation,
+    OrganisationMember,
+)
 from coproduce.communities.services import require_staff
 from coproduce.ledger import notifications
 from coproduce.ledger.models import Account, Category, Entry, LimitChange, Transfer
@@ -55,8 +61,13 @@ def _membership(community: Community, user: User) -> Membership | None:
 def account_for_member(*, community: Community, user: User) -> Account:
     """The member's account in the community, opened with the community's limits on first use."""
     membership = _membership(community, user)
-    if membership is None or membership.state not in (Membership.State.ACTIVE, Membership.State.SUSPENDED):
-        raise ValidationError({"account": _("%(u)s is not a member of %(c)s.") % {"u": user, "c": community.name}})
+    if membership is None or membership.state not in (
+        Membership.State.ACTIVE,
+        Membership.State.SUSPENDED,
+    ):
+        raise ValidationError(
+            {"account": _("%(u)s is not a member of %(c)s.") % {"u": user, "c": community.name}}
+        )
     return _account_get_or_create(
         community=community,
         kind=Account.Kind.MEMBER,
@@ -66,10 +77,14 @@ def account_for_member(*, community: Community, user: User) -> Account:
     )
 
 
-def account_for_organisation(*, organisation: Organisation, kind: str = Account.Kind.ORGANISATION) -> Account:
+def account_for_organisation(
+    *, organisation: Organisation, kind: str = Account.Kind.ORGANISATION
+) -> Account:
     """An organisation's own account, or (kind=issuer) the account its awards are issued from."""
     if kind not in (Account.Kind.ORGANISATION, Account.Kind.ISSUER):
-        raise ValidationError({"kind": _("An organisation has an organisation account and an awards account.")})
+        raise ValidationError(
+            {"kind": _("An organisation has an organisation account and an awards account.")}
+        )
     community = organisation.community
     if kind == Account.Kind.ISSUER:
         floor, ceiling = ISSUER_FLOOR_MINUTES, 0
@@ -118,9 +133,13 @@ def account_set_limits(
     """
     require_staff(community=account.community, user=changed_by)
     if not reason.strip():
-        raise ValidationError({"reason": _("Say why the limits change; it goes in the change log.")})
+        raise ValidationError(
+            {"reason": _("Say why the limits change; it goes in the change log.")}
+        )
     if floor_minutes > 0 or ceiling_minutes < 0:
-        raise ValidationError({"floor_minutes": _("The floor is zero or below and the ceiling zero or above.")})
+        raise ValidationError(
+            {"floor_minutes": _("The floor is zero or below and the ceiling zero or above.")}
+        )
     locked = Account.objects.select_for_update().get(pk=account.pk)
     if not floor_minutes <= locked.balance_minutes <= ceiling_minutes:
         raise Conflict(
@@ -137,7 +156,9 @@ def account_set_limits(
         reason=reason.strip()[:500],
         changed_by=changed_by,
     )
-    Account.objects.filter(pk=locked.pk).update(floor_minutes=floor_minutes, ceiling_minutes=ceiling_minutes)
+    Account.objects.filter(pk=locked.pk).update(
+        floor_minutes=floor_minutes, ceiling_minutes=ceiling_minutes
+    )
     return change
 
 
@@ -167,7 +188,9 @@ def _check_text(description: str, category: str) -> str:
 
 def _check_same_community(community: Community, accounts: Sequence[Account]) -> None:
     if any(a.community_id != community.pk for a in accounts):
-        raise ValidationError({"account": _("Both accounts must belong to %(c)s.") % {"c": community.name}})
+        raise ValidationError(
+            {"account": _("Both accounts must belong to %(c)s.") % {"c": community.name}}
+        )
     if len({a.pk for a in accounts}) != len(accounts):
         raise ValidationError({"account": _("An account cannot pay itself.")})
 
@@ -181,7 +204,9 @@ def _replayed(community: Community, key: str | None, digest: str) -> Transfer | 
     if not key:
         return None
     if len(key) > 100:
-        raise ValidationError({"idempotency_key": _("An idempotency key is at most 100 characters.")})
+        raise ValidationError(
+            {"idempotency_key": _("An idempotency key is at most 100 characters.")}
+        )
     existing = Transfer.objects.filter(community=community, idempotency_key=key).first()
     if existing is None:
         return None
@@ -197,28 +222,46 @@ def _check_limits(locked: dict[int, Account], amounts: dict[int, int]) -> None:
         if new_balance < account.floor_minutes:
             raise LimitExceeded(
                 _("This would take %(a)s to %(b)s, below its limit of %(f)s.")
-                % {"a": account, "b": format_minutes(new_balance), "f": format_minutes(account.floor_minutes)}
+                % {
+                    "a": account,
+                    "b": format_minutes(new_balance),
+                    "f": format_minutes(account.floor_minutes),
+                }
             )
         if new_balance > account.ceiling_minutes:
             raise LimitExceeded(
                 _("This would take %(a)s to %(b)s, above its limit of %(c)s.")
-                % {"a": account, "b": format_minutes(new_balance), "c": format_minutes(account.ceiling_minutes)}
+                % {
+                    "a": account,
+                    "b": format_minutes(new_balance),
+                    "c": format_minutes(account.ceiling_minutes),
+                }
             )
 
 
 def _apply(transfer: Transfer, confirmed_by: User | None) -> Transfer:
     """Complete a pending transfer: lock its accounts in key order, check limits, move balances."""
-    amounts = dict(Entry.objects.filter(transfer=transfer).values_list("account_id", "amount_minutes"))
+    amounts = dict(
+        Entry.objects.filter(transfer=transfer).values_list("account_id", "amount_minutes")
+    )
     ids = sorted(amounts)
-    locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    locked = {
+        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
     _check_limits(locked, amounts)
     for account_id in ids:
-        Account.objects.filter(pk=account_id).update(balance_minutes=F("balance_minutes") + amounts[account_id])
+        Account.objects.filter(pk=account_id).update(
+            balance_minutes=F("balance_minutes") + amounts[account_id]
+        )
     transfer.state = Transfer.State.COMPLETED
     transfer.completed_at = timezone.now()
     transfer.confirmed_by = confirmed_by
     transfer.save(update_fields=["state", "completed_at", "confirmed_by"])
-    warned = [locked[i] for i in ids if locked[i].balance_minutes + amounts[i] < transfer.community.warning_minutes]
+    warned = [
+        locked[i]
+        for i in ids
+        if locked[i].balance_minutes + amounts[i] < transfer.community.warning_minutes
+    ]
     if warned:
         notifications.balance_low(transfer=transfer, accounts=warned)
     return transfer
@@ -241,7 +284,11 @@ def _create(
     pays_for: Model | None = None,
 ) -> Transfer:
     """Write a transfer and its entries (pending). The caller completes it or leaves it waiting."""
-    if sum(leg.minutes for leg in legs) != 0 or len(legs) < 2 or any(leg.minutes == 0 for leg in legs):
+    if (
+        sum(leg.minutes for leg in legs) != 0
+        or len(legs) < 2
+        or any(leg.minutes == 0 for leg in legs)
+    ):
         raise ValidationError({"minutes": _("A transfer's sides must balance.")})
     now = timezone.now()
     transfer = Transfer(
@@ -264,9 +311,14 @@ def _create(
         with transaction.atomic():
             transfer.save()
     except IntegrityError:
-        raise Conflict(_("This transfer was recorded at the same moment by another request.")) from None
+        raise Conflict(
+            _("This transfer was recorded at the same moment by another request.")
+        ) from None
     Entry.objects.bulk_create(
-        Entry(community=community, transfer=transfer, account=leg.account, amount_minutes=leg.minutes) for leg in legs
+        Entry(
+            community=community, transfer=transfer, account=leg.account, amount_minutes=leg.minutes
+        )
+        for leg in legs
     )
     return transfer
 
@@ -279,12 +331,17 @@ def _acting_member(community: Community, member: User, acting: User) -> User | N
     if acting.pk == member.pk:
         membership = _membership(community, member)
         if membership is None or not membership.is_active or not member.is_active:
-            raise PermissionDenied(_("Only active members of %(c)s can record time.") % {"c": community.name})
+            raise PermissionDenied(
+                _("Only active members of %(c)s can record time.") % {"c": community.name}
+            )
         return None
     require_staff(community=community, user=acting)
     if not consent_current(community=community, user=member, purpose="broker_entry"):
         raise PermissionDenied(
-            _("%(m)s has not agreed to a coordinator recording for them; record their consent first.") % {"m": member}
+            _(
+                "%(m)s has not agreed to a coordinator recording for them; record their consent first."
+            )
+            % {"m": member}
         )
     return member
 
@@ -314,8 +371,17 @@ def transfer_record(
     if speaker.pk not in (payer.pk, payee.pk):
         raise PermissionDenied(_("You can record only exchanges you took part in."))
     on_behalf_of = _acting_member(community, speaker, recorded_by)
-    digest = _digest({"kind": "exchange", "payer": payer.pk, "payee": payee.pk, "minutes": minutes,
-                      "description": description, "category": category, "for": speaker.pk})
+    digest = _digest(
+        {
+            "kind": "exchange",
+            "payer": payer.pk,
+            "payee": payee.pk,
+            "minutes": minutes,
+            "description": description,
+            "category": category,
+            "for": speaker.pk,
+        }
+    )
     replay = _replayed(community, idempotency_key, digest)
     if replay is not None:
         return replay
@@ -325,9 +391,17 @@ def transfer_record(
     other = payee if speaker.pk == payer.pk else payer
     other_membership = _membership(community, other)
     if other_membership is None or not other_membership.is_active:
-        raise ValidationError({"payee": _("%(o)s is not an active member of %(c)s.") % {"o": other, "c": community.name}})
+        raise ValidationError(
+            {
+                "payee": _("%(o)s is not an active member of %(c)s.")
+                % {"o": other, "c": community.name}
+            }
+        )
     # Fail early with a clear message; the limits are checked again, under lock, on completion.
-    _check_limits({a.pk: a for a in (payer_account, payee_account)}, {payer_account.pk: -minutes, payee_account.pk: minutes})
+    _check_limits(
+        {a.pk: a for a in (payer_account, payee_account)},
+        {payer_account.pk: -minutes, payee_account.pk: minutes},
+    )
     transfer = _create(
         community=community,
         kind=Transfer.Kind.EXCHANGE,
@@ -358,8 +432,12 @@ def _check_may_answer(transfer: Transfer, user: User) -> None:
         return
     require_staff(community=transfer.community, user=user)
     awaited = transfer.awaiting
-    if awaited is None or not consent_current(community=transfer.community, user=awaited, purpose="broker_entry"):
-        raise PermissionDenied(_("Only %(m)s can answer this, or a coordinator with their consent.") % {"m": awaited})
+    if awaited is None or not consent_current(
+        community=transfer.community, user=awaited, purpose="broker_entry"
+    ):
+        raise PermissionDenied(
+            _("Only %(m)s can answer this, or a coordinator with their consent.") % {"m": awaited}
+        )
 
 
 @transaction.atomic
@@ -430,7 +508,9 @@ def _may_award(organisation: Organisation, user: User) -> bool:
     if acting is not None and acting.is_active and acting.role in STAFF_ROLES:
         return True
     return OrganisationMember.objects.filter(
-        organisation=organisation, user=user, role__in=[OrganisationMember.Role.MANAGER, OrganisationMember.Role.STAFF]
+        organisation=organisation,
+        user=user,
+        role__in=[OrganisationMember.Role.MANAGER, OrganisationMember.Role.STAFF],
     ).exists()
 
 
@@ -457,14 +537,27 @@ def transfer_group(
     _check_same_community(community, [leg.account for leg in legs])
     if len(legs) > 500:
         raise ValidationError({"legs": _("A group transfer can have at most 500 people.")})
-    digest = _digest({"kind": "group", "legs": sorted((leg.account.pk, leg.minutes) for leg in legs),
-                      "description": description, "category": category})
+    digest = _digest(
+        {
+            "kind": "group",
+            "legs": sorted((leg.account.pk, leg.minutes) for leg in legs),
+            "description": description,
+            "category": category,
+        }
+    )
     replay = _replayed(community, idempotency_key, digest)
     if replay is not None:
         return replay
     transfer = _create(
-        community=community, kind=Transfer.Kind.GROUP, legs=legs, recorded_by=recorded_by,
-        category=category, description=description, idempotency_key=idempotency_key, digest=digest, pays_for=pays_for,
+        community=community,
+        kind=Transfer.Kind.GROUP,
+        legs=legs,
+        recorded_by=recorded_by,
+        category=category,
+        description=description,
+        idempotency_key=idempotency_key,
+        digest=digest,
+        pays_for=pays_for,
     )
     return _apply(transfer, recorded_by)
 
@@ -483,7 +576,10 @@ def transfer_award(
     """An organisation awards time credits to its volunteers in one go, from its awards account."""
     community = organisation.community
     if not _may_award(organisation, recorded_by):
-        raise PermissionDenied(_("Only %(o)s's managers and staff, or a coordinator, can award its credits.") % {"o": organisation})
+        raise PermissionDenied(
+            _("Only %(o)s's managers and staff, or a coordinator, can award its credits.")
+            % {"o": organisation}
+        )
     description = _check_text(description, category)
     if not volunteers:
         raise ValidationError({"volunteers": _("Choose who receives the award.")})
@@ -491,17 +587,34 @@ def transfer_award(
         raise ValidationError({"volunteers": _("Award at most 500 people at once.")})
     if len({u.pk for u, _m in volunteers}) != len(volunteers):
         raise ValidationError({"volunteers": _("Each person can appear once in an award.")})
-    digest = _digest({"kind": "award", "org": organisation.pk, "to": sorted((u.pk, m) for u, m in volunteers),
-                      "description": description, "category": category})
+    digest = _digest(
+        {
+            "kind": "award",
+            "org": organisation.pk,
+            "to": sorted((u.pk, m) for u, m in volunteers),
+            "description": description,
+            "category": category,
+        }
+    )
     replay = _replayed(community, idempotency_key, digest)
     if replay is not None:
         return replay
     issuer = account_for_organisation(organisation=organisation, kind=Account.Kind.ISSUER)
-    legs = [Leg(account_for_member(community=community, user=u), _check_minutes(m)) for u, m in volunteers]
+    legs = [
+        Leg(account_for_member(community=community, user=u), _check_minutes(m))
+        for u, m in volunteers
+    ]
     legs.append(Leg(issuer, -sum(leg.minutes for leg in legs)))
     transfer = _create(
-        community=community, kind=Transfer.Kind.AWARD, legs=legs, recorded_by=recorded_by, category=category,
-        description=description, idempotency_key=idempotency_key, digest=digest, pays_for=pays_for,
+        community=community,
+        kind=Transfer.Kind.AWARD,
+        legs=legs,
+        recorded_by=recorded_by,
+        category=category,
+        description=description,
+        idempotency_key=idempotency_key,
+        digest=digest,
+        pays_for=pays_for,
     )
     _apply(transfer, recorded_by)
     notifications.awarded(transfer=transfer)
@@ -510,7 +623,12 @@ def transfer_award(
 
 @transaction.atomic
 def transfer_donate(
-    *, community: Community, donor: User, minutes: int, recorded_by: User, idempotency_key: str | None = None
+    *,
+    community: Community,
+    donor: User,
+    minutes: int,
+    recorded_by: User,
+    idempotency_key: str | None = None,
 ) -> Transfer:
     """A member gives some of their credits to the community pot; it completes at once."""
     minutes = _check_minutes(minutes)
@@ -519,11 +637,20 @@ def transfer_donate(
     replay = _replayed(community, idempotency_key, digest)
     if replay is not None:
         return replay
-    legs = [Leg(account_for_member(community=community, user=donor), -minutes), Leg(account_pot(community=community), minutes)]
+    legs = [
+        Leg(account_for_member(community=community, user=donor), -minutes),
+        Leg(account_pot(community=community), minutes),
+    ]
     transfer = _create(
-        community=community, kind=Transfer.Kind.DONATION, legs=legs, recorded_by=recorded_by, on_behalf_of=on_behalf_of,
-        category=Category.OTHER, description=str(_("Donation to the community pot")),
-        idempotency_key=idempotency_key, digest=digest,
+        community=community,
+        kind=Transfer.Kind.DONATION,
+        legs=legs,
+        recorded_by=recorded_by,
+        on_behalf_of=on_behalf_of,
+        category=Category.OTHER,
+        description=str(_("Donation to the community pot")),
+        idempotency_key=idempotency_key,
+        digest=digest,
     )
     return _apply(transfer, recorded_by)
 
@@ -548,10 +675,21 @@ def transfer_grant(
     replay = _replayed(community, idempotency_key, digest)
     if replay is not None:
         return replay
-    legs = [Leg(account_pot(community=community), -minutes), Leg(account_for_member(community=community, user=recipient), minutes)]
+    legs = [
+        Leg(account_pot(community=community), -minutes),
+        Leg(account_for_member(community=community, user=recipient), minutes),
+    ]
     transfer = _create(
-        community=community, kind=Transfer.Kind.GRANT, legs=legs, recorded_by=granted_by, category=category,
-        description=reason, reason=reason, idempotency_key=idempotency_key, digest=digest, pays_for=pays_for,
+        community=community,
+        kind=Transfer.Kind.GRANT,
+        legs=legs,
+        recorded_by=granted_by,
+        category=category,
+        description=reason,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        digest=digest,
+        pays_for=pays_for,
     )
     return _apply(transfer, granted_by)
 
@@ -567,19 +705,28 @@ def transfer_reverse(*, transfer: Transfer, reversed_by: User, reason: str) -> T
     if original.kind == Transfer.Kind.REVERSAL:
         raise Conflict(_("A reversal cannot itself be reversed; record a new transfer instead."))
     if original.state != Transfer.State.COMPLETED:
-        raise Conflict(_("Only a completed transfer can be reversed; a pending one can be rejected."))
+        raise Conflict(
+            _("Only a completed transfer can be reversed; a pending one can be rejected.")
+        )
     if Transfer.objects.filter(reverses=original).exists():
         raise Conflict(_("This transfer has already been reversed."))
     legs = [
         Leg(account, -amount)
         for account, amount in (
-            (e.account, e.amount_minutes) for e in Entry.objects.filter(transfer=original).select_related("account")
+            (e.account, e.amount_minutes)
+            for e in Entry.objects.filter(transfer=original).select_related("account")
         )
     ]
     reversal = _create(
-        community=community, kind=Transfer.Kind.REVERSAL, legs=legs, recorded_by=reversed_by, category=original.category,
-        description=_("Reversal of #%(n)d: %(d)s") % {"n": original.pk, "d": original.description[:400]},
-        reverses=original, reason=reason.strip()[:500],
+        community=community,
+        kind=Transfer.Kind.REVERSAL,
+        legs=legs,
+        recorded_by=reversed_by,
+        category=original.category,
+        description=_("Reversal of #%(n)d: %(d)s")
+        % {"n": original.pk, "d": original.description[:400]},
+        reverses=original,
+        reason=reason.strip()[:500],
     )
     _apply(reversal, reversed_by)
     notifications.reversed(transfer=original, reversal=reversal)
@@ -588,7 +735,13 @@ def transfer_reverse(*, transfer: Transfer, reversed_by: User, reason: str) -> T
 
 @transaction.atomic
 def transfer_adjust(
-    *, community: Community, payer: Account, payee: Account, minutes: int, reason: str, adjusted_by: User
+    *,
+    community: Community,
+    payer: Account,
+    payee: Account,
+    minutes: int,
+    reason: str,
+    adjusted_by: User,
 ) -> Transfer:
     """An administrator corrects balances between two accounts, with a reason; limits still hold."""
     acting = require_staff(community=community, user=adjusted_by)
@@ -598,7 +751,12 @@ def transfer_adjust(
     reason = _check_text(reason, Category.OTHER)
     _check_same_community(community, [payer, payee])
     transfer = _create(
-        community=community, kind=Transfer.Kind.ADJUSTMENT, legs=[Leg(payer, -minutes), Leg(payee, minutes)],
-        recorded_by=adjusted_by, category=Category.OTHER, description=reason, reason=reason,
+        community=community,
+        kind=Transfer.Kind.ADJUSTMENT,
+        legs=[Leg(payer, -minutes), Leg(payee, minutes)],
+        recorded_by=adjusted_by,
+        category=Category.OTHER,
+        description=reason,
+        reason=reason,
     )
     return _apply(transfer, adjusted_by)

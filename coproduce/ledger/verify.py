@@ -38,9 +38,13 @@ class Report:
         out = []
         for check in self.checks:
             mark = "ok  " if check.ok else "FAIL"
-            out.append(f"{mark} {check.name}: {check.checked} checked, {check.breach_count} breaches")
+            out.append(
+                f"{mark} {check.name}: {check.checked} checked, {check.breach_count} breaches"
+            )
             out.extend(f"       {b}" for b in check.breaches)
-        out.append("ledger verified: every invariant holds" if self.ok else "ledger verification FAILED")
+        out.append(
+            "ledger verified: every invariant holds" if self.ok else "ledger verification FAILED"
+        )
         return out
 
 
@@ -63,18 +67,37 @@ def ledger_verify(community_id: int | None = None) -> Report:
         .filter(~Q(total=0) | Q(legs__lt=2))
         .values_list("pk", "total", "legs")
     )
-    rows = [f"transfer #{pk}: entries sum to {total} over {legs} entries" for pk, total, legs in unbalanced[:SHOW]]
-    checks.append(_check("every transfer's entries sum to zero (at least two)", transfers.count(), rows, unbalanced.count()))
+    rows = [
+        f"transfer #{pk}: entries sum to {total} over {legs} entries"
+        for pk, total, legs in unbalanced[:SHOW]
+    ]
+    checks.append(
+        _check(
+            "every transfer's entries sum to zero (at least two)",
+            transfers.count(),
+            rows,
+            unbalanced.count(),
+        )
+    )
 
     positive = (
         transfers.annotate(
-            moved=Coalesce(Sum("entries__amount_minutes", filter=Q(entries__amount_minutes__gt=0)), 0)
+            moved=Coalesce(
+                Sum("entries__amount_minutes", filter=Q(entries__amount_minutes__gt=0)), 0
+            )
         )
         .exclude(moved=F("minutes"))
         .values_list("pk", "minutes", "moved")
     )
-    rows = [f"transfer #{pk}: says {m} minutes, entries move {moved}" for pk, m, moved in positive[:SHOW]]
-    checks.append(_check("every transfer's total matches its entries", transfers.count(), rows, positive.count()))
+    rows = [
+        f"transfer #{pk}: says {m} minutes, entries move {moved}"
+        for pk, m, moved in positive[:SHOW]
+    ]
+    checks.append(
+        _check(
+            "every transfer's total matches its entries", transfers.count(), rows, positive.count()
+        )
+    )
 
     completed_sum = (
         Entry.objects.filter(account=OuterRef("pk"), transfer__state=Transfer.State.COMPLETED)
@@ -90,13 +113,24 @@ def ledger_verify(community_id: int | None = None) -> Report:
         .values_list("pk", "balance_minutes", "ledger_total")
     )
     rows = [f"account #{pk}: cached balance {b}, entries say {t}" for pk, b, t in drifted[:SHOW]]
-    checks.append(_check("every cached balance equals its completed entries", accounts.count(), rows, drifted.count()))
+    checks.append(
+        _check(
+            "every cached balance equals its completed entries",
+            accounts.count(),
+            rows,
+            drifted.count(),
+        )
+    )
 
     outside = accounts.filter(
         Q(balance_minutes__lt=F("floor_minutes")) | Q(balance_minutes__gt=F("ceiling_minutes"))
     ).values_list("pk", "balance_minutes", "floor_minutes", "ceiling_minutes")
     rows = [f"account #{pk}: balance {b} outside {f}..{c}" for pk, b, f, c in outside[:SHOW]]
-    checks.append(_check("every balance is within its floor and ceiling", accounts.count(), rows, outside.count()))
+    checks.append(
+        _check(
+            "every balance is within its floor and ceiling", accounts.count(), rows, outside.count()
+        )
+    )
 
     reversals = transfers.filter(kind=Transfer.Kind.REVERSAL)
     bad_reversals = reversals.filter(
@@ -105,20 +139,25 @@ def ledger_verify(community_id: int | None = None) -> Report:
         | Q(reverses__kind=Transfer.Kind.REVERSAL)
         | ~Q(reverses__community_id=F("community_id"))
     ).values_list("pk", "reverses_id")
-    rows = [f"reversal #{pk} names #{r}, which is not a completed, reversible transfer" for pk, r in bad_reversals[:SHOW]]
+    rows = [
+        f"reversal #{pk} names #{r}, which is not a completed, reversible transfer"
+        for pk, r in bad_reversals[:SHOW]
+    ]
     mirrored = (
         entries.filter(transfer__kind=Transfer.Kind.REVERSAL)
         .annotate(
             original=Subquery(
-                Entry.objects.filter(transfer=OuterRef("transfer__reverses"), account=OuterRef("account")).values(
-                    "amount_minutes"
-                )[:1]
+                Entry.objects.filter(
+                    transfer=OuterRef("transfer__reverses"), account=OuterRef("account")
+                ).values("amount_minutes")[:1]
             )
         )
         .exclude(original=-F("amount_minutes"))
         .values_list("transfer_id", "account_id")
     )
-    rows += [f"reversal #{t} does not mirror the original on account #{a}" for t, a in mirrored[:SHOW]]
+    rows += [
+        f"reversal #{t} does not mirror the original on account #{a}" for t, a in mirrored[:SHOW]
+    ]
     checks.append(
         _check(
             "every reversal names a completed transfer and mirrors it",
@@ -128,7 +167,11 @@ def ledger_verify(community_id: int | None = None) -> Report:
         )
     )
 
-    incomplete = transfers.filter(state=Transfer.State.COMPLETED, completed_at__isnull=True).values_list("pk", flat=True)
+    incomplete = transfers.filter(
+        state=Transfer.State.COMPLETED, completed_at__isnull=True
+    ).values_list("pk", flat=True)
     rows = [f"transfer #{pk} is completed without a completion time" for pk in incomplete[:SHOW]]
-    checks.append(_check("every completed transfer has its time", transfers.count(), rows, incomplete.count()))
+    checks.append(
+        _check("every completed transfer has its time", transfers.count(), rows, incomplete.count())
+    )
     return Report(checks=checks)

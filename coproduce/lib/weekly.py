@@ -75,7 +75,9 @@ def windows_from_json(data: object) -> list[Window]:
         weekday = item["weekday"]
         if not isinstance(weekday, int) or isinstance(weekday, bool):
             raise WindowError("weekday must be a whole number from 0 to 6")
-        windows.append(Window(weekday, parse_clock(str(item["start"])), parse_clock(str(item["end"]))))
+        windows.append(
+            Window(weekday, parse_clock(str(item["start"])), parse_clock(str(item["end"])))
+        )
     return sorted(set(windows))
 
 

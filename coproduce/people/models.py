@@ -6,6 +6,7 @@ carries that community's id, like every other tenant row.
 """
 
 from datetime import date
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -21,7 +22,9 @@ from coproduce.lib.weekly import WEEKDAYS, Window, clock
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str | None, password: str | None = None, **extra: object) -> "User":
+    def create_user(
+        self, email: str | None, password: str | None = None, **extra: object
+    ) -> "User":
         user = self.model(email=self.normalize_email(email).lower() if email else None, **extra)
         if password:
             user.set_password(password)
@@ -48,7 +51,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["id"]
@@ -66,13 +69,18 @@ class Profile(models.Model):
         PHONE = "phone", _("Phone")
         COORDINATOR = "coordinator", _("Through a coordinator")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
     display_name = models.CharField(_("name to show"), max_length=80)
     bio = models.TextField(_("about me"), max_length=1000, blank=True)
     languages = models.JSONField(_("languages I speak"), default=list, blank=True)
     accessibility_needs = models.TextField(_("access needs"), max_length=500, blank=True)
     contact_preference = models.CharField(
-        _("how I like to be contacted"), max_length=20, choices=Contact.choices, default=Contact.MESSAGE
+        _("how I like to be contacted"),
+        max_length=20,
+        choices=Contact.choices,
+        default=Contact.MESSAGE,
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,7 +90,9 @@ class Profile(models.Model):
 
 
 class SkillCategory(models.Model):
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="skill_categories")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="skill_categories"
+    )
     name = models.CharField(_("name"), max_length=80)
     slug = models.SlugField(max_length=80)
     position = models.PositiveSmallIntegerField(default=0)
@@ -90,7 +100,9 @@ class SkillCategory(models.Model):
     class Meta:
         ordering = ["position", "name"]
         verbose_name_plural = _("skill categories")
-        constraints = [models.UniqueConstraint(fields=["community", "slug"], name="skill_category_slug_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "slug"], name="skill_category_slug_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -99,14 +111,18 @@ class SkillCategory(models.Model):
 class Skill(models.Model):
     """One entry of the community's skill taxonomy (seeded from people/data/skills.json)."""
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="skills")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="skills"
+    )
     category = models.ForeignKey(SkillCategory, on_delete=models.PROTECT, related_name="skills")
     name = models.CharField(_("name"), max_length=80)
     slug = models.SlugField(max_length=80)
 
     class Meta:
         ordering = ["category__position", "name"]
-        constraints = [models.UniqueConstraint(fields=["community", "slug"], name="skill_slug_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "slug"], name="skill_slug_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -125,23 +141,34 @@ class Asset(models.Model):
         CAPABLE = "capable", _("Capable")
         EXPERIENCED = "experienced", _("Experienced")
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, null=True, blank=True, related_name="assets")
+    skill = models.ForeignKey(
+        Skill, on_delete=models.PROTECT, null=True, blank=True, related_name="assets"
+    )
     title = models.CharField(_("what"), max_length=120, blank=True)
-    confidence = models.CharField(max_length=12, choices=Confidence.choices, default=Confidence.CAPABLE)
+    confidence = models.CharField(
+        max_length=12, choices=Confidence.choices, default=Confidence.CAPABLE
+    )
     offered = models.BooleanField(_("I offer this to others"), default=True)
 
     class Meta:
         ordering = ["kind", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="skill") & Q(skill__isnull=False)) | (~Q(kind="skill") & ~Q(title="")),
+                condition=(Q(kind="skill") & Q(skill__isnull=False))
+                | (~Q(kind="skill") & ~Q(title="")),
                 name="asset_skill_or_title",
             ),
             models.UniqueConstraint(
-                fields=["community", "user", "skill"], condition=Q(kind="skill"), name="asset_skill_once"
+                fields=["community", "user", "skill"],
+                condition=Q(kind="skill"),
+                name="asset_skill_once",
             ),
         ]
         indexes = [models.Index(fields=["community", "skill", "offered"])]
@@ -157,8 +184,12 @@ class Asset(models.Model):
 class Availability(models.Model):
     """A weekly window when the member can usually help (see lib/weekly.py)."""
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability"
+    )
     weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
     start_minute = models.PositiveSmallIntegerField()
     end_minute = models.PositiveSmallIntegerField()
@@ -168,7 +199,9 @@ class Availability(models.Model):
         ordering = ["weekday", "start_minute"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(start_minute__lt=models.F("end_minute")) & Q(end_minute__lte=1440) & Q(weekday__lte=6),
+                condition=Q(start_minute__lt=models.F("end_minute"))
+                & Q(end_minute__lte=1440)
+                & Q(weekday__lte=6),
                 name="availability_window_valid",
             ),
         ]
@@ -190,12 +223,19 @@ class Consent(models.Model):
 
     class Purpose(models.TextChoices):
         BROKER_ENTRY = "broker_entry", _("A coordinator may record exchanges and listings for me")
-        SHARE_CONTACT = "share_contact", _("My contact details may be shared with people I agree to help")
+        SHARE_CONTACT = (
+            "share_contact",
+            _("My contact details may be shared with people I agree to help"),
+        )
         HEALTH_DATA = "health_data", _("My answers about health and wellbeing may be kept")
         DIRECTORY = "directory", _("Other members may see me in the member directory")
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents"
+    )
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     statement = models.TextField(_("what was agreed, word for word"))
     given_at = models.DateTimeField(default=timezone.now)
@@ -208,7 +248,9 @@ class Consent(models.Model):
         ordering = ["-given_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["community", "user", "purpose"], condition=Q(withdrawn_at__isnull=True), name="consent_one_current"
+                fields=["community", "user", "purpose"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="consent_one_current",
             ),
         ]
 
@@ -232,13 +274,19 @@ class SafeguardingCheck(models.Model):
         ACCESS_NI = "access_ni", _("AccessNI")
         OTHER = "other", _("Other")
 
-    community = models.ForeignKey("communities.Community", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safeguarding_checks")
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="safeguarding_checks"
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     reference = models.CharField(_("certificate or reference number"), max_length=40)
     issued_on = models.DateField(_("issued on"))
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     verified_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -248,7 +296,9 @@ class SafeguardingCheck(models.Model):
                 condition=Q(expires_on__isnull=True) | Q(expires_on__gt=models.F("issued_on")),
                 name="safeguarding_expires_after_issue",
             ),
-            models.UniqueConstraint(fields=["community", "kind", "reference"], name="safeguarding_reference_unique"),
+            models.UniqueConstraint(
+                fields=["community", "kind", "reference"], name="safeguarding_reference_unique"
+            ),
         ]
 
     def __str__(self) -> str:

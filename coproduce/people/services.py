@@ -14,7 +14,15 @@ from coproduce.communities.models import Community, Membership, Neighbourhood
 from coproduce.communities.services import require_staff
 from coproduce.lib.geo import coarsen, valid_point
 from coproduce.lib.weekly import Window
-from coproduce.people.models import Asset, Availability, Consent, Profile, SafeguardingCheck, Skill, User
+from coproduce.people.models import (
+    Asset,
+    Availability,
+    Consent,
+    Profile,
+    SafeguardingCheck,
+    Skill,
+    User,
+)
 
 LANGUAGE_CODE_MAX = 12
 LANGUAGES_MAX = 10
@@ -27,11 +35,15 @@ def _clean_languages(languages: Sequence[str]) -> list[str]:
         if not code:
             continue
         if len(code) > LANGUAGE_CODE_MAX or not code.replace("-", "").isalpha():
-            raise ValidationError({"languages": _("%(c)r is not a language code like en or pl.") % {"c": code}})
+            raise ValidationError(
+                {"languages": _("%(c)r is not a language code like en or pl.") % {"c": code}}
+            )
         if code not in cleaned:
             cleaned.append(code)
     if len(cleaned) > LANGUAGES_MAX:
-        raise ValidationError({"languages": _("List at most %(n)d languages.") % {"n": LANGUAGES_MAX}})
+        raise ValidationError(
+            {"languages": _("List at most %(n)d languages.") % {"n": LANGUAGES_MAX}}
+        )
     return cleaned
 
 
@@ -70,12 +82,16 @@ def location_set(
     community = membership.community
     if neighbourhood is not None:
         if neighbourhood.community_id != community.pk:
-            raise ValidationError({"neighbourhood": _("Choose a neighbourhood of %(c)s.") % {"c": community.name}})
+            raise ValidationError(
+                {"neighbourhood": _("Choose a neighbourhood of %(c)s.") % {"c": community.name}}
+            )
         point = (neighbourhood.lat, neighbourhood.lng)
     if point is not None:
         lat, lng = point
         if not valid_point(lat, lng) or not community.contains(lat, lng):
-            raise ValidationError({"lat": _("Choose a place inside %(c)s.") % {"c": community.name}})
+            raise ValidationError(
+                {"lat": _("Choose a place inside %(c)s.") % {"c": community.name}}
+            )
         coarse = coarsen(lat, lng)
         membership.lat, membership.lng = coarse.lat, coarse.lng
     membership.neighbourhood = neighbourhood
@@ -85,12 +101,16 @@ def location_set(
         membership.can_travel_km = can_travel_km
     if works_remotely is not None:
         membership.works_remotely = works_remotely
-    membership.save(update_fields=["lat", "lng", "neighbourhood", "can_travel_km", "works_remotely"])
+    membership.save(
+        update_fields=["lat", "lng", "neighbourhood", "can_travel_km", "works_remotely"]
+    )
     return membership
 
 
 @transaction.atomic
-def availability_set(*, community: Community, user: User, windows: Iterable[Window]) -> list[Availability]:
+def availability_set(
+    *, community: Community, user: User, windows: Iterable[Window]
+) -> list[Availability]:
     """Replace a member's weekly availability with these windows (overlapping ones are merged)."""
     merged: list[Window] = []
     for window in sorted(set(windows)):
@@ -100,7 +120,13 @@ def availability_set(*, community: Community, user: User, windows: Iterable[Wind
         merged.append(window)
     Availability.objects.filter(community=community, user=user).delete()
     return Availability.objects.bulk_create(
-        Availability(community=community, user=user, weekday=w.weekday, start_minute=w.start, end_minute=w.end)
+        Availability(
+            community=community,
+            user=user,
+            weekday=w.weekday,
+            start_minute=w.start,
+            end_minute=w.end,
+        )
         for w in merged
     )
 
@@ -121,7 +147,9 @@ def asset_add(
     if kind == Asset.Kind.SKILL:
         if skill is None:
             raise ValidationError({"skill": _("Choose which skill.")})
-        existing = Asset.objects.filter(community=community, user=user, kind=kind, skill=skill).first()
+        existing = Asset.objects.filter(
+            community=community, user=user, kind=kind, skill=skill
+        ).first()
         if existing is not None:
             existing.confidence, existing.offered = confidence, offered
             existing.full_clean()
@@ -130,7 +158,13 @@ def asset_add(
     elif not title.strip():
         raise ValidationError({"title": _("Say what it is.")})
     asset = Asset(
-        community=community, user=user, kind=kind, skill=skill, title=title.strip(), confidence=confidence, offered=offered
+        community=community,
+        user=user,
+        kind=kind,
+        skill=skill,
+        title=title.strip(),
+        confidence=confidence,
+        offered=offered,
     )
     asset.full_clean(validate_constraints=False)
     asset.save()
@@ -153,9 +187,11 @@ def consent_give(
         raise ValidationError({"purpose": _("Unknown purpose %(p)s.") % {"p": purpose}})
     if recorded_by is not None and recorded_by != user:
         require_staff(community=community, user=recorded_by)
-    current = Consent.objects.select_for_update().filter(
-        community=community, user=user, purpose=purpose, withdrawn_at__isnull=True
-    ).first()
+    current = (
+        Consent.objects.select_for_update()
+        .filter(community=community, user=user, purpose=purpose, withdrawn_at__isnull=True)
+        .first()
+    )
     if current is not None:
         return current
     return Consent.objects.create(
@@ -169,13 +205,15 @@ def consent_give(
 
 def consent_withdraw(*, community: Community, user: User, purpose: str) -> int:
     """Withdraw a consent from now on; returns how many current records were closed (0 or 1)."""
-    return Consent.objects.filter(community=community, user=user, purpose=purpose, withdrawn_at__isnull=True).update(
-        withdrawn_at=timezone.now()
-    )
+    return Consent.objects.filter(
+        community=community, user=user, purpose=purpose, withdrawn_at__isnull=True
+    ).update(withdrawn_at=timezone.now())
 
 
 def consent_current(*, community: Community, user: User, purpose: str) -> bool:
-    return Consent.objects.filter(community=community, user=user, purpose=purpose, withdrawn_at__isnull=True).exists()
+    return Consent.objects.filter(
+        community=community, user=user, purpose=purpose, withdrawn_at__isnull=True
+    ).exists()
 
 
 def safeguarding_check_record(
@@ -237,16 +275,24 @@ def people_import(
     seen: set[str] = set()
     for i, row in enumerate(rows, start=1):
         if not row.display_name.strip() or len(row.display_name) > 80:
-            raise ValidationError({"display_name": _("Row %(i)d: a name of 1 to 80 characters is needed.") % {"i": i}})
+            raise ValidationError(
+                {"display_name": _("Row %(i)d: a name of 1 to 80 characters is needed.") % {"i": i}}
+            )
         if row.email:
             email = row.email.lower()
             if email in seen:
-                raise ValidationError({"email": _("Row %(i)d: %(e)s appears twice.") % {"i": i, "e": email}})
+                raise ValidationError(
+                    {"email": _("Row %(i)d: %(e)s appears twice.") % {"i": i, "e": email}}
+                )
             seen.add(email)
         if row.point is not None and not community.contains(*row.point):
-            raise ValidationError({"lat": _("Row %(i)d: the place is outside the community.") % {"i": i}})
+            raise ValidationError(
+                {"lat": _("Row %(i)d: the place is outside the community.") % {"i": i}}
+            )
     if seen and User.objects.filter(email__in=seen).exists():
-        raise ValidationError({"email": _("Some of these e-mail addresses already belong to someone.")})
+        raise ValidationError(
+            {"email": _("Some of these e-mail addresses already belong to someone.")}
+        )
 
     now = timezone.now()
     users = [User(email=row.email.lower() if row.email else None) for row in rows]
@@ -258,17 +304,27 @@ def people_import(
     users = User.objects.bulk_create(users, batch_size=batch_size)
     if any(u.pk is None for u in users):  # databases without RETURNING on bulk insert
         by_email = {u.email: u for u in User.objects.filter(email__in=seen)}
-        users = [by_email[row.email.lower()] if row.email else u for u, row in zip(users, rows, strict=True)]
+        users = [
+            by_email[row.email.lower()] if row.email else u
+            for u, row in zip(users, rows, strict=True)
+        ]
     Profile.objects.bulk_create(
         (
-            Profile(user=u, display_name=r.display_name.strip(), bio=r.bio, languages=_clean_languages(r.languages))
+            Profile(
+                user=u,
+                display_name=r.display_name.strip(),
+                bio=r.bio,
+                languages=_clean_languages(r.languages),
+            )
             for u, r in zip(users, rows, strict=True)
         ),
         batch_size=batch_size,
     )
     memberships = []
     for user, row in zip(users, rows, strict=True):
-        point = row.point or ((row.neighbourhood.lat, row.neighbourhood.lng) if row.neighbourhood else None)
+        point = row.point or (
+            (row.neighbourhood.lat, row.neighbourhood.lng) if row.neighbourhood else None
+        )
         coarse = coarsen(*point) if point else None
         memberships.append(
             Membership(
@@ -290,16 +346,39 @@ def people_import(
             asset
             for user, row in zip(users, rows, strict=True)
             for asset in [
-                *(Asset(community=community, user=user, kind=Asset.Kind.SKILL, skill=s, confidence=c) for s, c in row.skills),
-                *(Asset(community=community, user=user, kind=Asset.Kind.THING, title=t) for t in row.things),
-                *(Asset(community=community, user=user, kind=Asset.Kind.INTEREST, title=t, offered=False) for t in row.interests),
+                *(
+                    Asset(
+                        community=community, user=user, kind=Asset.Kind.SKILL, skill=s, confidence=c
+                    )
+                    for s, c in row.skills
+                ),
+                *(
+                    Asset(community=community, user=user, kind=Asset.Kind.THING, title=t)
+                    for t in row.things
+                ),
+                *(
+                    Asset(
+                        community=community,
+                        user=user,
+                        kind=Asset.Kind.INTEREST,
+                        title=t,
+                        offered=False,
+                    )
+                    for t in row.interests
+                ),
             ]
         ),
         batch_size=batch_size,
     )
     Availability.objects.bulk_create(
         (
-            Availability(community=community, user=user, weekday=w.weekday, start_minute=w.start, end_minute=w.end)
+            Availability(
+                community=community,
+                user=user,
+                weekday=w.weekday,
+                start_minute=w.start,
+                end_minute=w.end,
+            )
             for user, row in zip(users, rows, strict=True)
             for w in row.windows
         ),

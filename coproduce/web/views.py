@@ -14,7 +14,9 @@ def home(request: HttpRequest) -> HttpResponse:
     mine: list[Membership] = []
     if request.user.is_authenticated:
         mine = list(
-            Membership.objects.filter(user=request.user).exclude(state=Membership.State.LEFT).select_related("community")
+            Membership.objects.filter(user=request.user)
+            .exclude(state=Membership.State.LEFT)
+            .select_related("community")
         )
         active = [m for m in mine if m.is_active]
         if len(active) == 1 and len(mine) == 1:

@@ -34,7 +34,9 @@ def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
-def test_a_member_offers_help_finds_it_and_answers_a_neighbours_request(page, live_server, riverside) -> None:  # type: ignore[no-untyped-def]
+def test_a_member_offers_help_finds_it_and_answers_a_neighbours_request(
+    page, live_server, riverside
+) -> None:  # type: ignore[no-untyped-def]
     base = live_server.url
     sign_in(page, base)
     assert page.get_by_role("heading", level=1).is_visible()
@@ -42,7 +44,9 @@ def test_a_member_offers_help_finds_it_and_answers_a_neighbours_request(page, li
     shoot(page, "community-home")
 
     # Offer help.
-    page.get_by_role("navigation", name="Riverside").get_by_role("link", name="Offers and requests").click()
+    page.get_by_role("navigation", name="Riverside").get_by_role(
+        "link", name="Offers and requests"
+    ).click()
     page.get_by_role("link", name="Offer help").click()
     page.get_by_label("Title").fill("Chess lessons for beginners")
     page.get_by_label("Description").fill("Patient teaching, any age; boards provided.")
@@ -55,7 +59,9 @@ def test_a_member_offers_help_finds_it_and_answers_a_neighbours_request(page, li
     page.goto(base + "/c/riverside/listings/")
     page.get_by_label("Words").fill("chess")
     page.get_by_role("button", name="Search").click()
-    results = page.get_by_role("region", name=re.compile("result|found|Near", re.I)).or_(page.locator("main"))
+    results = page.get_by_role("region", name=re.compile("result|found|Near", re.I)).or_(
+        page.locator("main")
+    )
     assert results.get_by_role("link", name="Chess lessons for beginners").first.is_visible()
     markers = page.locator(".map .leaflet-interactive")
     markers.first.wait_for()

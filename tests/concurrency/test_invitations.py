@@ -4,6 +4,7 @@ First the race without the row lock (both join, the use count loses an update), 
 same interleaving with the lock that `invitation_accept` takes (one joins, one is told).
 """
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +30,9 @@ def both_read_before_either_writes() -> Iterator[None]:
     original = Invitation.usable
 
     def usable(self: Invitation) -> bool:
-        try:
+        # the other thread is blocked on the row lock: exactly what the lock is for
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=2)
-        except threading.BrokenBarrierError:
-            pass  # the other thread is blocked on the row lock: exactly what the lock is for
         return original.fget(self)  # type: ignore[attr-defined, no-any-return]
 
     with mock.patch.object(Invitation, "usable", property(usable)):
@@ -68,18 +68,27 @@ def two_people(postgres: None) -> list[User]:
     return [make_user("first@example.org", "First"), make_user("second@example.org", "Second")]
 
 
-def test_without_the_row_lock_both_people_join_on_one_use(single_use: Invitation, two_people: list[User]) -> None:
-    with both_read_before_either_writes(), mock.patch.object(QuerySet, "select_for_update", lambda self, **kw: self):
+def test_without_the_row_lock_both_people_join_on_one_use(
+    single_use: Invitation, two_people: list[User]
+) -> None:
+    with (
+        both_read_before_either_writes(),
+        mock.patch.object(QuerySet, "select_for_update", lambda self, **kw: self),
+    ):
         results = accept_at_once(single_use.token, two_people)
     assert all(isinstance(r, Membership) for r in results)
     single_use.refresh_from_db()
     assert single_use.use_count == 1  # a lost update: two joined, one use counted
 
 
-def test_with_the_row_lock_only_one_person_joins(single_use: Invitation, two_people: list[User]) -> None:
+def test_with_the_row_lock_only_one_person_joins(
+    single_use: Invitation, two_people: list[User]
+) -> None:
     with both_read_before_either_writes():
         results = accept_at_once(single_use.token, two_people)
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Membership"]
     single_use.refresh_from_db()
     assert single_use.use_count == 1
-    assert Membership.objects.filter(community=single_use.community, user__in=two_people).count() == 1
+    assert (
+        Membership.objects.filter(community=single_use.community, user__in=two_people).count() == 1
+    )

@@ -5,6 +5,7 @@ the locks that the services take, which stop it. A barrier holds threads after t
 read balances, so the worst interleaving happens every time rather than by luck.
 """
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,12 @@ from django.db.models import QuerySet, Sum
 from coproduce.communities.models import Community
 from coproduce.ledger import services
 from coproduce.ledger.models import Account, Transfer
-from coproduce.ledger.services import LimitExceeded, account_for_member, transfer_confirm, transfer_record
+from coproduce.ledger.services import (
+    LimitExceeded,
+    account_for_member,
+    transfer_confirm,
+    transfer_record,
+)
 from coproduce.ledger.verify import ledger_verify
 from coproduce.people.models import User
 from tests.conftest import join, make_user
@@ -39,10 +45,9 @@ def worst_interleaving() -> Iterator[None]:
     original = services._check_limits
 
     def check_limits(locked: dict[int, Account], amounts: dict[int, int]) -> None:
-        try:
+        # under the lock the other thread is waiting for our row: nothing to pair with
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
-        except threading.BrokenBarrierError:
-            pass  # under the lock the other thread is waiting for our row: nothing to pair with
         original(locked, amounts)
 
     with mock.patch.object(services, "_check_limits", check_limits):
@@ -81,9 +86,16 @@ def people(community: Community, n: int, prefix: str) -> list[User]:
 
 
 @pytest.fixture
-def one_pending(postgres: None, community: Community, member: User, second_member: User) -> Transfer:
+def one_pending(
+    postgres: None, community: Community, member: User, second_member: User
+) -> Transfer:
     return transfer_record(
-        community=community, payer=member, payee=second_member, minutes=60, recorded_by=second_member, description="Lift"
+        community=community,
+        payer=member,
+        payee=second_member,
+        minutes=60,
+        recorded_by=second_member,
+        description="Lift",
     )
 
 
@@ -107,11 +119,20 @@ def test_with_locks_one_exchange_confirmed_twenty_times_moves_the_balance_once(
 
 
 @pytest.fixture
-def twenty_pending_from_one_payer(postgres: None, community: Community, member: User) -> list[Transfer]:
+def twenty_pending_from_one_payer(
+    postgres: None, community: Community, member: User
+) -> list[Transfer]:
     """Twenty exchanges of an hour each, all paid by one member who may owe at most 10 hours."""
     helpers = people(community, THREADS, "helper")
     return [
-        transfer_record(community=community, payer=member, payee=h, minutes=60, recorded_by=h, description="Help")
+        transfer_record(
+            community=community,
+            payer=member,
+            payee=h,
+            minutes=60,
+            recorded_by=h,
+            description="Help",
+        )
         for h in helpers
     ]
 
@@ -120,7 +141,11 @@ def test_without_locks_the_stale_limit_check_lets_the_database_error_reach_peopl
     twenty_pending_from_one_payer: list[Transfer], member: User
 ) -> None:
     with no_row_locks(), worst_interleaving():
-        results = run_at_once(lambda i: transfer_confirm(transfer=twenty_pending_from_one_payer[i], confirmed_by=member))
+        results = run_at_once(
+            lambda i: transfer_confirm(
+                transfer=twenty_pending_from_one_payer[i], confirmed_by=member
+            )
+        )
     assert any(isinstance(r, IntegrityError) for r in results)
 
 
@@ -128,11 +153,20 @@ def test_with_locks_twenty_threads_spend_exactly_to_the_floor_and_no_further(
     twenty_pending_from_one_payer: list[Transfer], member: User, community: Community
 ) -> None:
     with worst_interleaving():
-        results = run_at_once(lambda i: transfer_confirm(transfer=twenty_pending_from_one_payer[i], confirmed_by=member))
+        results = run_at_once(
+            lambda i: transfer_confirm(
+                transfer=twenty_pending_from_one_payer[i], confirmed_by=member
+            )
+        )
     completed = [r for r in results if isinstance(r, Transfer)]
     refused = [r for r in results if isinstance(r, LimitExceeded)]
-    assert len(completed) == -community.floor_minutes // 60 and len(refused) == THREADS - len(completed)
-    assert account_for_member(community=community, user=member).balance_minutes == community.floor_minutes
+    assert len(completed) == -community.floor_minutes // 60 and len(refused) == THREADS - len(
+        completed
+    )
+    assert (
+        account_for_member(community=community, user=member).balance_minutes
+        == community.floor_minutes
+    )
     assert ledger_verify().ok
 
 
@@ -146,14 +180,33 @@ def test_twenty_threads_paying_two_hot_accounts_lose_nothing_and_never_deadlock(
         # Half pay hot[0] then hot[1] asks hot[0]; the other half the other way round, so that
         # without ordered locks two transfers would wait on each other's rows.
         first, second = (hot[0], hot[1]) if i % 2 else (hot[1], hot[0])
-        a = transfer_record(community=community, payer=payers[i], payee=first, minutes=30, recorded_by=first, description="x")
+        a = transfer_record(
+            community=community,
+            payer=payers[i],
+            payee=first,
+            minutes=30,
+            recorded_by=first,
+            description="x",
+        )
         transfer_confirm(transfer=a, confirmed_by=payers[i])
-        b = transfer_record(community=community, payer=first, payee=second, minutes=10, recorded_by=second, description="y")
+        b = transfer_record(
+            community=community,
+            payer=first,
+            payee=second,
+            minutes=10,
+            recorded_by=second,
+            description="y",
+        )
         return transfer_confirm(transfer=b, confirmed_by=first)
 
     results = run_at_once(work)
     assert [r for r in results if not isinstance(r, Transfer)] == []
-    total = Account.objects.filter(community=community).aggregate(total=Sum("balance_minutes"))["total"]
+    total = Account.objects.filter(community=community).aggregate(total=Sum("balance_minutes"))[
+        "total"
+    ]
     assert total == 0
-    assert sum(account_for_member(community=community, user=h).balance_minutes for h in hot) == THREADS * 30
+    assert (
+        sum(account_for_member(community=community, user=h).balance_minutes for h in hot)
+        == THREADS * 30
+    )
     assert ledger_verify().ok

@@ -34,7 +34,12 @@ def test_ten_threads_recording_and_confirming_at_once_all_succeed(community: Com
         start.wait()
         try:
             transfer = transfer_record(
-                community=community, payer=payer, payee=helper, minutes=30, recorded_by=helper, description="Help"
+                community=community,
+                payer=payer,
+                payee=helper,
+                minutes=30,
+                recorded_by=helper,
+                description="Help",
             )
             transfer_confirm(transfer=transfer, confirmed_by=payer)
         except Exception as error:  # any error at all would reach a person

@@ -8,7 +8,9 @@ from coproduce.people.services import consent_give
 
 @pytest.fixture
 def library(community: Community, coordinator: User) -> Organisation:
-    return organisation_create(community=community, name="Riverside Library", kind="public_body", created_by=coordinator)
+    return organisation_create(
+        community=community, name="Riverside Library", kind="public_body", created_by=coordinator
+    )
 
 
 @pytest.fixture

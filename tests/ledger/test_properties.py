@@ -23,7 +23,12 @@ from tests.conftest import join, make_user
 PEOPLE = 4
 
 operation = st.one_of(
-    st.tuples(st.just("record"), st.integers(0, PEOPLE - 1), st.integers(0, PEOPLE - 1), st.integers(-5, 700)),
+    st.tuples(
+        st.just("record"),
+        st.integers(0, PEOPLE - 1),
+        st.integers(0, PEOPLE - 1),
+        st.integers(-5, 700),
+    ),
     st.tuples(st.just("confirm"), st.integers(0, 30), st.just(0), st.just(0)),
     st.tuples(st.just("reject"), st.integers(0, 30), st.just(0), st.just(0)),
     st.tuples(st.just("reverse"), st.integers(0, 30), st.just(0), st.just(0)),
@@ -41,22 +46,35 @@ def people(community: Community) -> list[User]:
     return members
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(operations=st.lists(operation, min_size=1, max_size=25))
 def test_any_sequence_of_operations_keeps_the_ledger_consistent(
-    community: Community, people: list[User], coordinator: User, operations: list[tuple[str, int, int, int]]
+    community: Community,
+    people: list[User],
+    coordinator: User,
+    operations: list[tuple[str, int, int, int]],
 ) -> None:
-    total_before = sum(Account.objects.filter(community=community).values_list("balance_minutes", flat=True))
+    total_before = sum(
+        Account.objects.filter(community=community).values_list("balance_minutes", flat=True)
+    )
     for name, a, b, minutes in operations:
         transfers = list(Transfer.objects.filter(community=community).order_by("pk"))
         try:
             if name == "record":
                 transfer_record(
-                    community=community, payer=people[a], payee=people[b], minutes=minutes,
-                    recorded_by=people[b], description="help",
+                    community=community,
+                    payer=people[a],
+                    payee=people[b],
+                    minutes=minutes,
+                    recorded_by=people[b],
+                    description="help",
                 )
             elif name == "donate":
-                transfer_donate(community=community, donor=people[a], minutes=minutes, recorded_by=people[a])
+                transfer_donate(
+                    community=community, donor=people[a], minutes=minutes, recorded_by=people[a]
+                )
             elif transfers:
                 transfer = transfers[a % len(transfers)]
                 if name == "confirm" and transfer.awaiting is not None:
@@ -69,7 +87,9 @@ def test_any_sequence_of_operations_keeps_the_ledger_consistent(
             pass  # refused operations must change nothing; verify below proves they did not
     report = ledger_verify(community.pk)
     assert report.ok, "\n".join(report.lines())
-    total_after = sum(Account.objects.filter(community=community).values_list("balance_minutes", flat=True))
+    total_after = sum(
+        Account.objects.filter(community=community).values_list("balance_minutes", flat=True)
+    )
     assert total_after == total_before == 0
     for person in people:
         account = account_for_member(community=community, user=person)

@@ -13,12 +13,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("action", choices=["verify", "autoconfirm"])
-        parser.add_argument("--community", help="verify one community (its slug) instead of the whole database")
+        parser.add_argument(
+            "--community", help="verify one community (its slug) instead of the whole database"
+        )
 
     def handle(self, *args: Any, action: str, community: str | None = None, **options: Any) -> None:
         if action == "autoconfirm":
             done, waiting = transfers_autoconfirm()
-            self.stdout.write(f"{done} exchanges confirmed automatically; {waiting} left for a coordinator (limits).")
+            self.stdout.write(
+                f"{done} exchanges confirmed automatically; {waiting} left for a coordinator (limits)."
+            )
             return
         community_id = None
         if community:
