@@ -15,6 +15,7 @@ from coproduce.api import errors, views
 from coproduce.api.auth import BrowserSession, TokenAuth
 from coproduce.api.parser import StrictJSONParser
 from coproduce.communities.api import router as communities_router
+from coproduce.coproduction.api import router as coproduction_router
 from coproduce.exchanges.api import router as exchanges_router
 from coproduce.ledger.api import router as ledger_router
 from coproduce.people.api import router as people_router
@@ -23,7 +24,8 @@ api = NinjaAPI(
     title="Coproduce API",
     version="1.0.0",
     description=(
-        "Communities, people, offers and requests, and time credits. Authenticate with a "
+        "Communities, people, offers and requests, time credits, and co-produced services. "
+        "Authenticate with a "
         "personal access token (`Authorization: Bearer cpt_…`, made at /api/tokens/). "
         "Errors are JSON: "
         '`{"detail": "…", "errors": {"field": ["message"]}}`.'
@@ -37,6 +39,7 @@ api.add_router("/", communities_router)
 api.add_router("/", people_router)
 api.add_router("/", exchanges_router)
 api.add_router("/", ledger_router)
+api.add_router("/", coproduction_router)
 
 token_urls = (
     [
