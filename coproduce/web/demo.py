@@ -7,30 +7,52 @@ with `listing_create`, as its owner would; above that a coordinator imports them
 with `listings_import` for the members who let a coordinator act for them, so that 100,000
 members build in a few minutes.
 
-Every write goes through a service, except three that have none: the admin persona's user
+The ledger gets nine months of history, about ten transfers a member (at most
+`MAX_TRANSFERS`, because each one goes through the ledger's services with its locks and
+checks): exchanges, workshops, awards, donations, grants, a limit change and reversals.
+
+Every write goes through a service, except four that have none: the admin persona's user
 (Django's `create_superuser`, as `createsuperuser` makes one), allauth's verified e-mail
-rows that let the personas sign in, and `demo_reset`, which deletes the whole community.
-The words (names, listings, messages, organisations) are in data/demo.toml.
+rows that let the personas sign in, `demo_reset`, which deletes the whole community, and
+the back-dating of the ledger's transfers to the moments of the story (`_History.backdate`;
+entries are untouched). The words (names, listings, messages, organisations, and what the
+ledger's hours were for) are in data/demo.toml.
 """
 
 import functools
+import itertools
 import operator
 import random
 import time
 import tomllib
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pgtrigger
 from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.db import models, transaction
-from django.db.models import ProtectedError, Q, RestrictedError
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    ProtectedError,
+    Q,
+    RestrictedError,
+    Sum,
+    Value,
+    When,
+)
+from django.test.utils import override_settings
 from django.utils import timezone
 
-from coproduce.communities.models import Community, Membership, Neighbourhood, Role
+from coproduce.communities.models import Community, Membership, Neighbourhood, Organisation, Role
 from coproduce.communities.services import (
     community_create,
     neighbourhood_add,
@@ -45,6 +67,22 @@ from coproduce.exchanges.services import (
     listing_set_state,
     listings_import,
     message_send,
+)
+from coproduce.ledger.models import Account, Category, Transfer
+from coproduce.ledger.services import (
+    Leg,
+    LimitExceeded,
+    account_for_member,
+    account_pot,
+    account_set_limits,
+    transfer_award,
+    transfer_confirm,
+    transfer_donate,
+    transfer_grant,
+    transfer_group,
+    transfer_record,
+    transfer_reject,
+    transfer_reverse,
 )
 from coproduce.lib.weekly import Window, windows_to_json
 from coproduce.people.models import Asset, Consent, SafeguardingCheck, Skill, User
@@ -200,6 +238,38 @@ class OrganisationSpec:
 
 
 @dataclass(frozen=True)
+class Workshop:
+    """A monthly workshop: a member with the skill runs it, each attendee gives them the time."""
+
+    skill: str
+    title: str
+    value: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class AwardPlan:
+    """An organisation that awards credits every month to volunteers with one of `skills`."""
+
+    organisation: str
+    recorded_by: str
+    skills: list[str]
+    work: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class HistoryWords:
+    value_by_category: dict[str, str]
+    value_by_skill: dict[str, str]
+    reject_reasons: list[str]
+    reversal_reasons: list[str]
+    limit_reason: str
+    grant_reasons: list[str]
+    workshops: list[Workshop]
+    awards: list[AwardPlan]
+
+
+@dataclass(frozen=True)
 class Content:
     """The words of the demo (data/demo.toml), apart from the code that arranges them."""
 
@@ -213,11 +283,13 @@ class Content:
     requests: dict[str, list[Idea]]
     messages: dict[str, list[str]]
     organisations: list[OrganisationSpec]
+    history: HistoryWords
 
 
 @functools.cache
 def content() -> Content:
     data = tomllib.loads(CONTENT_FILE.read_text(encoding="utf-8"))
+    history = data["history"]
     banks: dict[str, dict[str, list[Idea]]] = {"offers": {}, "requests": {}}
     for kind, bank in banks.items():
         for item in data[kind]:
@@ -236,6 +308,13 @@ def content() -> Content:
         requests=banks["requests"],
         messages=data["messages"],
         organisations=[OrganisationSpec(**o) for o in data["organisations"]],
+        history=HistoryWords(
+            **{
+                **history,
+                "workshops": [Workshop(**w) for w in history["workshops"]],
+                "awards": [AwardPlan(**a) for a in history["awards"]],
+            }
+        ),
     )
 
 
@@ -331,6 +410,7 @@ class DemoResult:
     open_listings: int
     conversations: int
     messages: int
+    ledger: "LedgerSummary"
     personas: list[Persona] = field(default_factory=lambda: list(PERSONAS))
 
 
@@ -573,15 +653,19 @@ def demo_build(
     *,
     members: int = DEFAULT_MEMBERS,
     seed: int = DEFAULT_SEED,
+    transfers: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Build Riverside with `members` people (personas and organisation staff included)."""
+    """Build Riverside with `members` people (personas and organisation staff included) and
+    about `transfers` in its ledger (by default `transfers_for(members)`)."""
     if members < MIN_MEMBERS:
         raise ValueError(f"The demo needs at least {MIN_MEMBERS} members.")
+    if transfers is None:
+        transfers = transfers_for(members)
     say = log or (lambda _text: None)
     started = time.perf_counter()
     today = timezone.localdate()
-    with transaction.atomic():
+    with _notices_dropped(), transaction.atomic():
         community, personas, gen = _build_community(seed=seed, today=today)
         say("community, neighbourhoods and personas")
         people = _build_people(gen=gen, personas=personas, members=members)
@@ -596,6 +680,8 @@ def demo_build(
             gen=gen, personas=personas, people=people, members=members
         )
         say(f"{conversations} conversations")
+        ledger = _build_history(gen=gen, personas=personas, people=people, total=transfers)
+        say(f"{ledger.transfers} transfers")
     return DemoResult(
         community=community,
         seconds=time.perf_counter() - started,
@@ -607,7 +693,22 @@ def demo_build(
         open_listings=Listing.objects.filter(community=community).open().count(),
         conversations=Conversation.objects.filter(community=community).count(),
         messages=Message.objects.filter(community=community).count(),
+        ledger=ledger,
     )
+
+
+@contextmanager
+def _notices_dropped() -> Iterator[None]:
+    """Drop the e-mails the services queue while the demo is built, instead of sending them.
+
+    The demo's people are fictional, and thousands of notices ("please confirm", "you were
+    awarded") would wait in the task queue for the first `coproduce serve`. The notices are
+    queued after the build's transaction commits, so this must enclose that transaction.
+    """
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    ):
+        yield
 
 
 def _build_community(*, seed: int, today: date) -> tuple[Community, dict[str, User], _Generator]:
@@ -922,9 +1023,570 @@ def _build_conversations(
     return count
 
 
+# The time-credit history ----------------------------------------------------------------------
+
+HISTORY_DAYS = 270
+TRANSFERS_PER_MEMBER = 10
+# Each transfer goes through the ledger's services, locks and checks included: about 15 ms of
+# CPU on SQLite, so this cap keeps the 100,000-member build (and its reset) near five minutes.
+# `coproduce demo --transfers N` asks for more.
+MAX_TRANSFERS = 4_000
+REVERSALS = 3
+MIN_EXCHANGES = 30  # however small the history, enough exchanges to find duplicates among
+DONOR_MINUTES = 10 * 60
+ATTEMPTS = 8  # pairs tried before an exchange that would break a limit is given up
+ACTIVITY = (0, 1, 1, 2, 2, 3, 5, 8)  # how often a member trades, relative to others
+EXCHANGE_MINUTES = (30, 45, 60, 60, 60, 90, 90, 120, 120, 150, 180, 240)
+AWARD_MINUTES = (60, 90, 120, 180, 240, 300)
+DAY_START, DAY_END = 8 * 60, 20 * 60  # people record their exchanges in the daytime
+BACKDATE_BATCH = 250
+
+
+@dataclass
+class LedgerSummary:
+    """What the history holds: transfers by kind and state, and the hours they carried."""
+
+    transfers: int
+    by_kind: dict[str, dict[str, int]]
+    exchanged_minutes: int
+    awarded_minutes: int
+    seconds: float
+
+
+@dataclass
+class _Event:
+    """One thing that happens in the ledger; events run in the order of `done`, when the
+    balances moved (or, for one left pending, when it was recorded), so that every running
+    balance on a statement stays within its limits."""
+
+    done: datetime
+    kind: str
+    created: datetime
+    state: str = Transfer.State.COMPLETED
+    broker: bool = False  # the side that must answer is a member who is not online
+    undoes: "_Event | None" = None  # a reversal names the duplicate it undoes
+    original: Transfer | None = None  # a duplicate remembers the record it repeats
+    transfer: Transfer | None = None
+
+
+@dataclass(frozen=True)
+class _Dated:
+    pk: int
+    created: datetime
+    done: datetime
+    state: str
+    awaits: bool
+
+
+class _History:
+    """Nine months of a time bank, made through the ledger's services and then back-dated."""
+
+    def __init__(
+        self, *, gen: _Generator, personas: dict[str, User], people: list[_Person], total: int
+    ) -> None:
+        self.gen, self.rng, self.community = gen, gen.rng, gen.community
+        self.personas = personas
+        self.coordinator = personas["coordinator"]
+        self.now = timezone.now()
+        self.words = content().history
+        self.total = total
+        self.scale = max(1, round(self.total / (TRANSFERS_PER_MEMBER * DEFAULT_MEMBERS)))
+        categories = Skill.objects.filter(community=self.community).values_list(
+            "slug", "category__slug"
+        )
+        self.value = {
+            slug: self.words.value_by_skill.get(
+                slug, self.words.value_by_category.get(category, Category.OTHER)
+            )
+            for slug, category in categories
+        }
+        # The personas keep a story of their own (persona_history), apart from the crowd.
+        self.persona_people = people[: len(PERSONAS) - 1]
+        self.traders = people[len(PERSONAS) - 1 :]
+        weights = [self.rng.choice(ACTIVITY) for _ in self.traders]
+        weights[0] = weights[1] = 1
+        self.cum_weights = list(itertools.accumulate(weights))
+        self.offline = [p for p in self.traders if not p.row.email]
+        self.by_skill: dict[str, list[_Person]] = {}
+        for person in self.traders:
+            for skill, _confidence in person.row.skills:
+                self.by_skill.setdefault(skill.slug, []).append(person)
+        self.by_name = {p.row.display_name: p.user for p in reversed(people) if p.user}
+        self.organisations = {
+            o.name: o for o in Organisation.objects.filter(community=self.community)
+        }
+        self.pools: dict[str, list[_Person]] = {}
+        self.completed: list[tuple[Transfer, _Person, _Person]] = []
+        self.dated: list[_Dated] = []
+        self.workshops_run = 0
+
+    # Choosing people and moments
+
+    def pick(self, besides: _Person | None = None) -> _Person:
+        while True:
+            person = self.rng.choices(self.traders, cum_weights=self.cum_weights)[0]
+            if person is not besides:
+                return person
+
+    def moment(self, days_ago: float) -> datetime:
+        day = timezone.localdate(self.now) - timedelta(days=int(days_ago))
+        minute = self.rng.randrange(DAY_START, DAY_END)
+        at = timezone.make_aware(datetime.combine(day, datetime.min.time())) + timedelta(
+            minutes=minute
+        )
+        return min(at, self.now - timedelta(minutes=self.rng.randint(5, 120)))
+
+    def later(self, at: datetime, *, hours: float) -> datetime:
+        return min(at + timedelta(hours=self.rng.uniform(0.5, hours)), self.now)
+
+    def what_for(self, skill: Skill) -> str:
+        ideas = self.gen.words.offers.get(skill.slug)
+        return self.rng.choice(ideas).title if ideas else f"Help with {skill.name.lower()}"
+
+    # The plan
+
+    def plan(self) -> list[_Event]:
+        rng, events = self.rng, []
+
+        def at(kind: str, days_ago: float, **extra: Any) -> _Event:
+            created = self.moment(days_ago)
+            event = _Event(done=created, kind=kind, created=created, **extra)
+            events.append(event)
+            return event
+
+        months = HISTORY_DAYS // 30
+        for month in range(months):
+            for _i in range(self.scale):
+                at("workshop", 30 * month + rng.uniform(0, 30))
+                for index in range(len(self.words.awards)):
+                    at(f"award:{index}", 30 * month + rng.uniform(0, 3))
+        at("limits", HISTORY_DAYS - rng.uniform(10, 30))
+        for _i in range(max(3, self.total * 15 // 1000)):
+            at("donation", rng.uniform(0, HISTORY_DAYS - 30))
+        for _i in range(max(2, self.total // 600)):
+            at("grant", rng.uniform(0, HISTORY_DAYS - 90))
+        for _i in range(REVERSALS):
+            duplicate = at("duplicate", rng.uniform(10, HISTORY_DAYS - 10))
+            duplicate.done = self.later(duplicate.created, hours=48)
+            reversal = at("reversal", 0, undoes=duplicate)
+            reversal.created = reversal.done = self.later(duplicate.done, hours=96)
+        pending = max(5, self.total // 150)
+        for index in range(pending):
+            # Answered by nobody yet, and younger than the community's auto-confirm days.
+            at(
+                "exchange",
+                rng.uniform(0, self.community.auto_confirm_days - 1),
+                state=Transfer.State.PENDING,
+                broker=index < pending // 4 and bool(self.offline),
+            )
+        rejected = self.total * 3 // 100
+        for _i in range(max(MIN_EXCHANGES, self.total - len(events) - rejected)):
+            # Busier lately: half the exchanges evenly, half more and more towards today.
+            u = rng.random()
+            days_ago = HISTORY_DAYS * (u if rng.random() < 0.5 else 1 - u**0.5)
+            event = at("exchange", days_ago)
+            event.done = self.later(event.created, hours=72)
+        for _i in range(rejected):
+            event = at("exchange", rng.uniform(0, HISTORY_DAYS), state=Transfer.State.REJECTED)
+            event.done = self.later(event.created, hours=72)
+        events.sort(key=lambda e: e.done)
+        return events
+
+    # Running it through the services
+
+    def run(self, events: list[_Event]) -> None:
+        for event in events:
+            kind, _sep, index = event.kind.partition(":")
+            if kind == "exchange":
+                self.exchange(event)
+            elif kind == "duplicate":
+                self.duplicate(event)
+            elif kind == "reversal":
+                self.reversal(event)
+            elif kind == "workshop":
+                self.workshop(event)
+            elif kind == "award":
+                self.award(event, self.words.awards[int(index)])
+            elif kind == "donation":
+                self.donation(event)
+            elif kind == "grant":
+                self.grant(event)
+            elif kind == "limits":
+                self.limits()
+        self.persona_history()
+
+    def keep(self, transfer: Transfer, event: _Event) -> None:
+        event.transfer = transfer
+        self.dated.append(
+            _Dated(
+                transfer.pk,
+                event.created,
+                event.done,
+                transfer.state,
+                awaits=transfer.auto_confirm_at is not None,
+            )
+        )
+
+    def record(
+        self,
+        *,
+        giver: _Person,
+        taker: _Person,
+        skill: Skill,
+        event: _Event,
+        minutes: int | None = None,
+        description: str | None = None,
+        speaker: _Person | None = None,
+    ) -> Transfer:
+        """One exchange, recorded by one side (or a coordinator for them) and answered as planned.
+
+        Recording checks the limits against the balances that confirming will find (nothing
+        runs in between), so an exchange that would break one is refused whole, by the record.
+        """
+        rng = self.rng
+        if speaker is None:
+            speaker = giver if rng.random() < 0.7 else taker
+        other = taker if speaker is giver else giver
+        assert speaker.user is not None and other.user is not None
+        assert giver.user is not None and taker.user is not None
+        recorder = speaker.user if speaker.row.email else self.coordinator
+        answerer = other.user if other.row.email else self.coordinator
+        transfer = transfer_record(
+            community=self.community,
+            payer=taker.user,
+            payee=giver.user,
+            minutes=minutes or rng.choice(EXCHANGE_MINUTES),
+            recorded_by=recorder,
+            recording_for=speaker.user if recorder is self.coordinator else None,
+            description=description or self.what_for(skill),
+            category=self.value[skill.slug],
+        )
+        if event.state == Transfer.State.COMPLETED:
+            transfer = transfer_confirm(transfer=transfer, confirmed_by=answerer)
+        elif event.state == Transfer.State.REJECTED:
+            reason = rng.choice(self.words.reject_reasons)
+            transfer = transfer_reject(transfer=transfer, rejected_by=answerer, reason=reason)
+        return transfer
+
+    def exchange(self, event: _Event) -> None:
+        for _attempt in range(ATTEMPTS):
+            if event.broker:
+                taker = self.rng.choice(self.offline)
+                giver = self.pick(besides=taker)
+            else:
+                giver = self.pick()
+                taker = self.pick(besides=giver)
+            skill = self.rng.choice(giver.row.skills)[0]
+            try:
+                transfer = self.record(
+                    giver=giver,
+                    taker=taker,
+                    skill=skill,
+                    event=event,
+                    speaker=giver if event.broker else None,
+                )
+            except LimitExceeded:
+                continue
+            self.keep(transfer, event)
+            if transfer.state == Transfer.State.COMPLETED:
+                self.completed.append((transfer, giver, taker))
+            return
+
+    def duplicate(self, event: _Event) -> None:
+        """The same visit recorded a second time, by the other side, and confirmed by mistake."""
+        for original, giver, taker in reversed(self.completed[-ATTEMPTS:]):
+            assert giver.user is not None
+            skill = next(s for s, _c in giver.row.skills if self.value[s.slug] == original.category)
+            first_said_by = original.on_behalf_of_id or original.recorded_by_id
+            try:
+                transfer = self.record(
+                    giver=giver,
+                    taker=taker,
+                    skill=skill,
+                    event=event,
+                    minutes=original.minutes,
+                    description=original.description,
+                    speaker=taker if first_said_by == giver.user.pk else giver,
+                )
+            except LimitExceeded:
+                continue
+            event.original = original
+            self.keep(transfer, event)
+            return
+
+    def reversal(self, event: _Event) -> None:
+        duplicate = event.undoes
+        if duplicate is None or duplicate.transfer is None or duplicate.original is None:
+            return
+        reason = self.rng.choice(self.words.reversal_reasons).format(n=duplicate.original.pk)
+        try:
+            reversal = transfer_reverse(
+                transfer=duplicate.transfer, reversed_by=self.coordinator, reason=reason
+            )
+        except LimitExceeded:
+            return
+        self.keep(reversal, event)
+
+    def workshop(self, event: _Event) -> None:
+        rng, community = self.rng, self.community
+        plan = self.words.workshops[self.workshops_run % len(self.words.workshops)]
+        self.workshops_run += 1
+        for _attempt in range(ATTEMPTS):
+            facilitator = rng.choice(self.by_skill.get(plan.skill) or self.traders)
+            wanted = rng.randint(6, 10)
+            attendees: dict[int, Account] = {}
+            for _pick in range(wanted * 4):
+                person = self.pick(besides=facilitator)
+                assert person.user is not None
+                if person.user.pk in attendees:
+                    continue
+                account = account_for_member(community=community, user=person.user)
+                if account.balance_minutes - plan.minutes >= account.floor_minutes:
+                    attendees[person.user.pk] = account
+                if len(attendees) == wanted:
+                    break
+            if len(attendees) < 6:
+                continue
+            assert facilitator.user is not None
+            host = account_for_member(community=community, user=facilitator.user)
+            legs = [Leg(account, -plan.minutes) for account in attendees.values()]
+            legs.append(Leg(host, plan.minutes * len(legs)))
+            try:
+                transfer = transfer_group(
+                    community=community,
+                    legs=legs,
+                    recorded_by=self.coordinator,
+                    description=plan.title,
+                    category=plan.value,
+                )
+            except LimitExceeded:
+                continue
+            self.keep(transfer, event)
+            return
+
+    def award(self, event: _Event, plan: AwardPlan) -> None:
+        rng = self.rng
+        recorder = self.by_name[plan.recorded_by]
+        pool = self.pools.get(plan.organisation)
+        if pool is None:
+            with_skill = {id(p): p for s in plan.skills for p in self.by_skill.get(s, [])}
+            candidates = [p for p in with_skill.values() if p.user != recorder] or self.traders[:8]
+            pool = rng.sample(candidates, min(len(candidates), 6 + 4 * self.scale))
+            self.pools[plan.organisation] = pool
+        work = rng.choice(plan.work)
+        description = work["text"].format(month=timezone.localtime(event.done).strftime("%B %Y"))
+        for _attempt in range(ATTEMPTS):
+            chosen = rng.sample(pool, rng.randint(min(2, len(pool)), min(8, len(pool))))
+            volunteers = [(p.user, rng.choice(AWARD_MINUTES)) for p in chosen if p.user]
+            try:
+                transfer = transfer_award(
+                    organisation=self.organisations[plan.organisation],
+                    volunteers=volunteers,
+                    recorded_by=recorder,
+                    description=description,
+                    category=work["value"],
+                )
+            except LimitExceeded:
+                continue
+            self.keep(transfer, event)
+            return
+
+    def donation(self, event: _Event) -> None:
+        """Someone with ten hours or more gives one to three of them; failing that, the richest."""
+        donor: User | None = None
+        for _attempt in range(ATTEMPTS):
+            person = self.pick()
+            assert person.user is not None
+            account = account_for_member(community=self.community, user=person.user)
+            if account.balance_minutes >= DONOR_MINUTES:
+                donor = person.user
+                break
+        else:
+            richest = (
+                Account.objects.filter(
+                    community=self.community,
+                    kind=Account.Kind.MEMBER,
+                    balance_minutes__gte=DONOR_MINUTES,
+                )
+                .select_related("user")
+                .order_by("-balance_minutes", "pk")
+                .first()
+            )
+            donor = richest.user if richest else None
+        if donor is None:
+            return
+        transfer = transfer_donate(
+            community=self.community,
+            donor=donor,
+            minutes=self.rng.choice((60, 120, 180)),
+            recorded_by=donor if donor.email else self.coordinator,
+        )
+        self.keep(transfer, event)
+
+    def grant(self, event: _Event) -> None:
+        pot = account_pot(community=self.community).balance_minutes
+        neediest = (
+            Account.objects.filter(community=self.community, kind=Account.Kind.MEMBER)
+            .select_related("user")
+            .order_by("balance_minutes", "pk")
+            .first()
+        )
+        if pot < 60 or neediest is None or neediest.user is None:
+            return
+        transfer = transfer_grant(
+            community=self.community,
+            recipient=neediest.user,
+            minutes=min(pot, self.rng.choice((120, 180, 240, 300))),
+            granted_by=self.coordinator,
+            reason=self.rng.choice(self.words.grant_reasons),
+        )
+        self.keep(transfer, event)
+
+    def limits(self) -> None:
+        carer = (self.offline or self.traders)[0]
+        assert carer.user is not None
+        account_set_limits(
+            account=account_for_member(community=self.community, user=carer.user),
+            floor_minutes=2 * self.community.floor_minutes,
+            ceiling_minutes=self.community.ceiling_minutes,
+            reason=self.words.limit_reason,
+            changed_by=self.coordinator,
+        )
+
+    def persona_history(self) -> None:
+        """Tom drives Edith to appointments and Edith mends for Tom; her latest waits for him."""
+        member, neighbour = (
+            next(p for p in self.persona_people if p.user == self.personas[key])
+            for key in ("member", "neighbour")
+        )
+        lifts, mending = (
+            self.gen.skills["lifts-to-appointments"],
+            self.gen.skills["sewing-and-mending"],
+        )
+        story = [
+            (80, member, neighbour, lifts, 120, "Lift to the eye clinic at the hospital and back"),
+            (52, neighbour, member, mending, 60, "Took up two pairs of work trousers"),
+            (33, member, neighbour, lifts, 90, "Lift to the GP for Edith's flu jab"),
+            (11, member, neighbour, lifts, 120, "Lift to outpatients, and waited with Edith"),
+        ]
+        for days_ago, giver, taker, skill, minutes, description in story:
+            created = self.moment(days_ago)
+            event = _Event(done=self.later(created, hours=30), kind="exchange", created=created)
+            transfer = self.record(
+                giver=giver,
+                taker=taker,
+                skill=skill,
+                event=event,
+                minutes=minutes,
+                description=description,
+                speaker=giver,
+            )
+            self.keep(transfer, event)
+        created = self.moment(2)
+        event = _Event(done=created, kind="exchange", created=created, state=Transfer.State.PENDING)
+        transfer = self.record(
+            giver=neighbour,
+            taker=member,
+            skill=mending,
+            event=event,
+            minutes=90,
+            description="Shortened the living-room curtains",
+            speaker=neighbour,
+        )
+        self.keep(transfer, event)
+
+    def backdate(self) -> None:
+        """Give every transfer the moment it happened in the story.
+
+        The services stamp `created_at` and `completed_at` with the time they run; this is
+        the demo's one direct write to the ledger (demo back-dating; entries are untouched,
+        and they carry no time of their own). One UPDATE per batch of transfers.
+        """
+        days = timedelta(days=self.community.auto_confirm_days)
+
+        def case(column: str, values: list[tuple[int, datetime]]) -> Case:
+            whens = [When(pk=pk, then=Value(v, output_field=DateTimeField())) for pk, v in values]
+            return Case(*whens, default=F(column), output_field=DateTimeField())
+
+        for start in range(0, len(self.dated), BACKDATE_BATCH):
+            batch = self.dated[start : start + BACKDATE_BATCH]
+            Transfer.objects.filter(pk__in=[d.pk for d in batch]).update(
+                created_at=case("created_at", [(d.pk, d.created) for d in batch]),
+                completed_at=case(
+                    "completed_at",
+                    [(d.pk, d.done) for d in batch if d.state == Transfer.State.COMPLETED],
+                ),
+                rejected_at=case(
+                    "rejected_at",
+                    [(d.pk, d.done) for d in batch if d.state == Transfer.State.REJECTED],
+                ),
+                auto_confirm_at=case(
+                    "auto_confirm_at", [(d.pk, d.created + days) for d in batch if d.awaits]
+                ),
+            )
+
+
+def transfers_for(members: int) -> int:
+    """How many transfers the demo's ledger holds by default: ten a member, at most MAX_TRANSFERS."""
+    return min(MAX_TRANSFERS, TRANSFERS_PER_MEMBER * members)
+
+
+def _build_history(
+    *, gen: _Generator, personas: dict[str, User], people: list[_Person], total: int
+) -> LedgerSummary:
+    """About `total` transfers over nine months, all through the ledger's services: exchanges
+    in every category of value, monthly workshops and awards, donations and grants, a limit
+    change, and duplicates reversed. However small `total`, every kind appears."""
+    started = time.perf_counter()
+    history = _History(gen=gen, personas=personas, people=people, total=total)
+    history.run(history.plan())
+    history.backdate()
+    return ledger_summary(community=gen.community, seconds=time.perf_counter() - started)
+
+
+def ledger_summary(*, community: Community, seconds: float = 0.0) -> LedgerSummary:
+    """Transfers of the community by kind and state, and the hours exchanged and awarded."""
+    by_kind: dict[str, dict[str, int]] = {}
+    minutes: dict[tuple[str, str], int] = {}
+    rows = (
+        Transfer.objects.filter(community=community)
+        .values_list("kind", "state")
+        .annotate(count=Count("id"), total=Sum("minutes"))
+        .order_by("kind", "state")
+    )
+    for kind, state, count, total in rows:
+        by_kind.setdefault(kind, {})[state] = count
+        minutes[kind, state] = total
+    done = Transfer.State.COMPLETED
+    undone = (
+        Transfer.objects.filter(
+            community=community,
+            kind=Transfer.Kind.REVERSAL,
+            reverses__kind__in=[Transfer.Kind.EXCHANGE, Transfer.Kind.GROUP],
+        ).aggregate(total=Sum("minutes"))["total"]
+        or 0
+    )
+    return LedgerSummary(
+        transfers=sum(sum(states.values()) for states in by_kind.values()),
+        by_kind=by_kind,
+        exchanged_minutes=minutes.get((Transfer.Kind.EXCHANGE, done), 0)
+        + minutes.get((Transfer.Kind.GROUP, done), 0)
+        - undone,
+        awarded_minutes=minutes.get((Transfer.Kind.AWARD, done), 0),
+        seconds=seconds,
+    )
+
+
 def demo_reset() -> int:
-    """Delete Riverside and the people who belong to no other community; returns how many people."""
-    with transaction.atomic():
+    """Delete Riverside and the people who belong to no other community; returns how many people.
+
+    The ledger guards its history, so its rows go first and in order: on PostgreSQL a trigger
+    refuses to delete entries, which is ignored here and only here (a no-op on SQLite); a
+    transfer is protected by its reversal, so reversals go before the transfers they name (each
+    transfer takes its entries with it); and entries protect their accounts, which in turn
+    protect their members and organisations, so the accounts go last, before everything else.
+    """
+    with transaction.atomic(), pgtrigger.ignore("ledger.Entry:entries_append_only"):
         community = demo_community()
         persona_emails = [p.email for p in PERSONAS]
         user_ids = set(User.objects.filter(email__in=persona_emails).values_list("pk", flat=True))
@@ -935,6 +1597,10 @@ def demo_reset() -> int:
                 .exclude(user_id__in=elsewhere)
                 .values_list("user_id", flat=True)
             )
+            transfers = Transfer.objects.filter(community=community)
+            transfers.filter(reverses__isnull=False).delete()
+            transfers.delete()
+            Account.objects.filter(community=community).delete()
             _delete_rows_of(community)
             community.delete()
         ids = sorted(user_ids)

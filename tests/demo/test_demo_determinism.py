@@ -4,6 +4,7 @@ import pytest
 
 from coproduce.communities.models import Membership
 from coproduce.exchanges.models import Listing
+from coproduce.ledger.models import Transfer
 from coproduce.web import demo
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +26,27 @@ def listing_titles() -> list[str]:
     )
 
 
-def test_the_same_seed_gives_the_same_members_and_listings_in_the_same_order() -> None:
-    demo.demo_build(members=30, seed=7)
-    first = (names_in_order(), listing_titles())
-    demo.demo_reset()
-    demo.demo_build(members=30, seed=7)
-    assert (names_in_order(), listing_titles()) == first
+def ledger_history() -> list[tuple[str, str, str, int]]:
+    return list(
+        Transfer.objects.filter(community__slug=demo.SLUG)
+        .order_by("id")
+        .values_list("kind", "state", "category", "minutes")
+    )
 
 
-def test_another_seed_gives_other_members() -> None:
-    demo.demo_build(members=30, seed=7)
-    first = names_in_order()
+def test_the_same_seed_gives_the_same_members_listings_and_ledger_history() -> None:
+    demo.demo_build(members=30, seed=7, transfers=0)
+    first = (names_in_order(), listing_titles(), ledger_history())
     demo.demo_reset()
-    demo.demo_build(members=30, seed=8)
-    assert names_in_order() != first
+    demo.demo_build(members=30, seed=7, transfers=0)
+    assert (names_in_order(), listing_titles(), ledger_history()) == first
+    assert len(first[2]) >= 60
+
+
+def test_another_seed_gives_other_members_and_another_history() -> None:
+    demo.demo_build(members=30, seed=7, transfers=0)
+    first = (names_in_order(), ledger_history())
+    demo.demo_reset()
+    demo.demo_build(members=30, seed=8, transfers=0)
+    assert names_in_order() != first[0]
+    assert ledger_history() != first[1]

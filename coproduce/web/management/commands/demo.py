@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from coproduce.ledger.verify import ledger_verify
 from coproduce.lib.errors import Conflict
 from coproduce.web import demo
 
@@ -30,15 +31,32 @@ class Command(BaseCommand):
             help="the same seed builds the same people every time",
         )
         parser.add_argument(
+            "--transfers",
+            type=int,
+            default=None,
+            help=f"about how many transfers in the ledger's history (default ten a member, at most"
+            f" {demo.MAX_TRANSFERS:,})",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="delete Riverside and its people first, then build it again",
         )
 
-    def handle(self, *args: Any, members: int, seed: int, reset: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        members: int,
+        seed: int,
+        transfers: int | None,
+        reset: bool,
+        **options: Any,
+    ) -> None:
         self.verbosity = int(options.get("verbosity", 1))
         if members < demo.MIN_MEMBERS:
             raise CommandError(f"--members must be at least {demo.MIN_MEMBERS}.")
+        if transfers is not None and transfers < 0:
+            raise CommandError("--transfers must be zero or more.")
         existing = demo.demo_community()
         if existing is not None and not reset:
             self.stdout.write(
@@ -55,7 +73,9 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"Building {demo.NAME} with {members} members (seed {seed})…")
         try:
-            result = demo.demo_build(members=members, seed=seed, log=self._progress)
+            result = demo.demo_build(
+                members=members, seed=seed, transfers=transfers, log=self._progress
+            )
         except (ValidationError, PermissionDenied, Conflict) as error:
             raise CommandError(f"The demo could not be built: {error}") from error
         self.stdout.write(
@@ -67,7 +87,23 @@ class Command(BaseCommand):
                 f" {result.messages} messages."
             )
         )
+        self._ledger(result.ledger)
+        report = ledger_verify(community_id=result.community.pk)
+        for line in report.lines():
+            self.stdout.write(f"  {line}")
         self._personas(result)
+        if not report.ok:
+            raise CommandError("The demo's ledger does not verify; see the checks above.")
+
+    def _ledger(self, ledger: demo.LedgerSummary) -> None:
+        self.stdout.write(
+            f"Ledger: {ledger.transfers:,} transfers over {demo.HISTORY_DAYS} days, made in"
+            f" {ledger.seconds:.1f} s; {ledger.exchanged_minutes // 60:,} h exchanged between"
+            f" members, {ledger.awarded_minutes // 60:,} h awarded by organisations."
+        )
+        for kind, states in ledger.by_kind.items():
+            counts = ", ".join(f"{count:,} {state}" for state, count in states.items())
+            self.stdout.write(f"  {kind}: {counts}")
 
     def _progress(self, text: str) -> None:
         if self.verbosity >= 2:
