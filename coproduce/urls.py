@@ -14,4 +14,5 @@ urlpatterns = [
     path("c/<slug:slug>/", include("coproduce.people.urls")),
     path("c/<slug:slug>/", include("coproduce.exchanges.urls")),
     path("c/<slug:slug>/", include("coproduce.ledger.urls")),
+    path("c/<slug:slug>/", include("coproduce.coproduction.urls")),
 ]

@@ -77,7 +77,7 @@ class Community(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("communities:home", kwargs={"slug": self.slug})
+        return reverse("web:community", kwargs={"slug": self.slug})
 
     @property
     def centre(self) -> Point:

@@ -5,7 +5,6 @@ from coproduce.communities import views
 app_name = "communities"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("join/", views.apply, name="apply"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("organisations/", views.organisations, name="organisations"),

@@ -1,5 +1,8 @@
-"""Community pages: the home page (public about page or member dashboard), joining, organisations
-and the coordinators' desk. Every view is scoped to the community in the URL (DESIGN rule 1)."""
+"""Community pages: the public about page and joining, invitations, organisations and the
+coordinators' desk. Every view is scoped to the community in the URL (DESIGN rule 1).
+
+The community home page itself is `web.views.community_home`: members get their dashboard
+there, and everyone else gets `about_page` from here."""
 
 from typing import Any
 
@@ -41,42 +44,20 @@ def _signed_in_user(request: HttpRequest) -> User | None:
     return user if isinstance(user, User) and user.is_authenticated else None
 
 
-@require_http_methods(["GET", "HEAD"])
-def home(request: HttpRequest, slug: str) -> HttpResponse:
-    """Members get their dashboard; everyone else gets the public about page with a way to join."""
-    community = get_object_or_404(Community, slug=slug)
-    user = _signed_in_user(request)
-    membership = None
-    if user is not None:
-        membership = (
-            Membership.objects.filter(community=community, user=user)
-            .select_related("neighbourhood")
-            .first()
-        )
-    if membership is not None and membership.is_active and user is not None and user.is_active:
-        membership.community, membership.user = community, user
-        board = selectors.dashboard(community=community, membership=membership)
-        return render(
-            request,
-            "communities/dashboard.html",
-            {"community": community, "membership": membership, "nav": "home", "board": board},
-        )
-    return _about(request, community, membership, ApplyForm())
-
-
-def _about(
+def about_page(
     request: HttpRequest,
     community: Community,
     membership: Membership | None,
-    form: ApplyForm,
+    form: ApplyForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The public about page with a way to join, for everyone who is not an active member."""
     context = {
         "community": community,
         "application": membership,
         "member_count": selectors.active_member_count(community=community),
         "organisations": list(selectors.organisations_of(community=community)),
-        "form": form,
+        "form": form or ApplyForm(),
         "invitation_only": community.joining == Community.Joining.INVITATION,
     }
     return render(request, "communities/about.html", context, status=status)
@@ -88,7 +69,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_object_or_404(Community, slug=slug)
     user = _signed_in_user(request)
     if user is None:
-        return redirect_to_login(reverse("communities:home", kwargs={"slug": slug}))
+        return redirect_to_login(reverse("web:community", kwargs={"slug": slug}))
     form = ApplyForm(request.POST)
     if form.is_valid():
         refused = service_call(
@@ -101,12 +82,12 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(
                 request, _("Thank you. A coordinator will look at your application soon.")
             )
-            return redirect("communities:home", slug=slug)
+            return redirect("web:community", slug=slug)
         status = refused
     else:
         status = 400
     membership = Membership.objects.filter(community=community, user=user).first()
-    return _about(request, community, membership, form, status)
+    return about_page(request, community, membership, form, status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -125,7 +106,7 @@ def invitation(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         except Conflict as error:
             return _invitation_page(request, invite, user, error.message, status=409)
         messages.success(request, _("Welcome to %(c)s.") % {"c": community.name})
-        return redirect("communities:home", slug=community.slug)
+        return redirect("web:community", slug=community.slug)
     return _invitation_page(request, invite, user)
 
 

@@ -8,9 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
 
-from coproduce.communities.models import Community, Membership, OrganisationMember, Role
+from coproduce.communities.models import (
+    Community,
+    Membership,
+    Organisation,
+    OrganisationMember,
+    Role,
+)
 from coproduce.coproduction.index import (
     HEADINGS,
     AttendanceFact,
@@ -127,15 +133,7 @@ def proposal_progress(*, proposal: Proposal) -> ProposalProgress:
             "minutes_per_week",
         )
     )
-    holding = pledges_holding(pledge_conditions(pledges))
-    counted = {p.pledger_id for p in pledges if p.pk in holding}
-    return ProposalProgress(
-        threshold=proposal.threshold,
-        pledgers=len({p.pledger_id for p in pledges}),
-        counted=len(counted),
-        minutes_per_week=sum(p.minutes_per_week or 0 for p in pledges if p.pk in holding),
-        share=min(1.0, len(counted) / proposal.threshold),
-    )
+    return _progress(proposal, pledges)
 
 
 # Who is involved ---------------------------------------------------------------------
@@ -402,3 +400,110 @@ def service_index(*, service: Service, start: datetime, end: datetime) -> IndexR
 def community_index(*, community: Community, start: datetime, end: datetime) -> IndexResult:
     """The co-production index of all a community's services over [start, end)."""
     return coproduction_index(index_data_for_community(community=community, start=start, end=end))
+
+
+# Pages -------------------------------------------------------------------------------
+
+
+def _progress(proposal: Proposal, pledges: Sequence[Pledge]) -> ProposalProgress:
+    holding = pledges_holding(pledge_conditions(pledges))
+    counted = {p.pledger_id for p in pledges if p.pk in holding}
+    return ProposalProgress(
+        threshold=proposal.threshold,
+        pledgers=len({p.pledger_id for p in pledges}),
+        counted=len(counted),
+        minutes_per_week=sum(p.minutes_per_week or 0 for p in pledges if p.pk in holding),
+        share=min(1.0, len(counted) / proposal.threshold),
+    )
+
+
+def proposals_progress(*, proposals: Sequence[Proposal]) -> dict[int, ProposalProgress]:
+    """`proposal_progress` for a page of proposals at once, in one query."""
+    pledges: dict[int, list[Pledge]] = defaultdict(list)
+    for pledge in Pledge.objects.filter(
+        proposal__in=[p.pk for p in proposals],
+        kind=Pledge.Kind.TIME,
+        state__in=[Pledge.State.ACTIVE, Pledge.State.HELD],
+    ).only(
+        "pk",
+        "proposal_id",
+        "pledger_id",
+        "min_others",
+        "neighbourhood_id",
+        "neighbourhood_only",
+        "minutes_per_week",
+    ):
+        pledges[pledge.proposal_id].append(pledge)
+    return {p.pk: _progress(p, pledges[p.pk]) for p in proposals}
+
+
+@dataclass
+class CommentNode:
+    comment: Comment
+    replies: list["CommentNode"]
+
+
+def discussion(*, proposal: Proposal) -> list[CommentNode]:
+    """The proposal's comments as threads (each reply under the comment it answers), in one query."""
+    nodes = {
+        c.pk: CommentNode(c, [])
+        for c in Comment.objects.filter(
+            community_id=proposal.community_id, proposal=proposal
+        ).select_related("author__profile")
+    }
+    roots: list[CommentNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.comment.parent_id) if node.comment.parent_id else None
+        (parent.replies if parent is not None else roots).append(node)
+    return roots
+
+
+def organisations_acted_for(*, community: Community, user: User) -> list[Organisation]:
+    """The community's organisations for which the person is a manager or staff."""
+    return list(
+        Organisation.objects.filter(
+            community=community,
+            people__user=user,
+            people__role__in=STAFF_ORGANISATION_ROLES,
+        )
+        .distinct()
+        .order_by("name", "id")
+    )
+
+
+def service_index_to_date(*, service: Service, now: datetime) -> IndexResult:
+    """The service's index from its beginning (its creation or its first session) until now."""
+    first = Session.objects.filter(community_id=service.community_id, service=service).aggregate(
+        first=Min("starts_at")
+    )["first"]
+    start = min(service.created_at, first) if first is not None else service.created_at
+    return service_index(service=service, start=start, end=now)
+
+
+STATE_ORDER = (
+    Proposal.State.GATHERING,
+    Proposal.State.DECIDING,
+    Proposal.State.DRAFT,
+    Proposal.State.ACCEPTED,
+    Proposal.State.NOT_ACCEPTED,
+    Proposal.State.LAPSED,
+    Proposal.State.WITHDRAWN,
+)
+
+
+def proposals_visible(
+    *, community: Community, user: User, staff: bool, state: str = ""
+) -> QuerySet[Proposal]:
+    """The community's proposals by state (gathering first); a draft only to its proposer and coordinators."""
+    found = Proposal.objects.filter(community=community)
+    if not staff:
+        found = found.exclude(Q(state=Proposal.State.DRAFT) & ~Q(proposer=user))
+    if state:
+        found = found.filter(state=state)
+    rank = Case(
+        *(When(state=s, then=Value(n)) for n, s in enumerate(STATE_ORDER)),
+        output_field=IntegerField(),
+    )
+    return found.select_related("proposer__profile", "organisation").order_by(
+        rank, "deadline", "-id"
+    )

@@ -10,6 +10,7 @@ raised before anything is written, or inside the transaction that is then rolled
 
 import hmac
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice, takewhile
 
@@ -1724,3 +1725,129 @@ def coproduction_tick(*, now: datetime | None = None) -> dict[str, int]:
         "check_in_invitations": check_ins_invite(now=now),
         "digests": notifications.digests_send(now=now),
     }
+
+
+# Page-sized steps --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role a new proposal needs, as its proposer describes it."""
+
+    title: str
+    minutes_per_week: int
+    skill: Skill | None = None
+    safeguarding_required: bool = False
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A resource a new proposal asks an organisation to bring."""
+
+    kind: str
+    description: str
+
+
+@transaction.atomic
+def proposal_draft(
+    *,
+    community: Community,
+    proposer: User,
+    title: str,
+    need: str,
+    idea: str,
+    threshold: int,
+    deadline: datetime,
+    roles: Sequence[RoleSpec],
+    resources: Sequence[ResourceSpec] = (),
+    area: str = "",
+    neighbourhood: Neighbourhood | None = None,
+    organisation: Organisation | None = None,
+    now: datetime | None = None,
+) -> Proposal:
+    """A proposal in draft with the roles and resources it needs, all written or none."""
+    proposal = proposal_create(
+        community=community,
+        proposer=proposer,
+        title=title,
+        need=need,
+        idea=idea,
+        threshold=threshold,
+        deadline=deadline,
+        area=area,
+        neighbourhood=neighbourhood,
+        organisation=organisation,
+        now=now,
+    )
+    for n, role in enumerate(roles, 1):
+        try:
+            needed_role_add(
+                proposal=proposal,
+                added_by=proposer,
+                title=role.title,
+                minutes_per_week=role.minutes_per_week,
+                skill=role.skill,
+                safeguarding_required=role.safeguarding_required,
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {"roles": _("Role %(n)d: %(e)s") % {"n": n, "e": " ".join(error.messages)}}
+            ) from None
+    for n, resource in enumerate(resources, 1):
+        try:
+            needed_resource_add(
+                proposal=proposal,
+                added_by=proposer,
+                kind=resource.kind,
+                description=resource.description,
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {"resources": _("Resource %(n)d: %(e)s") % {"n": n, "e": " ".join(error.messages)}}
+            ) from None
+    return proposal
+
+
+@transaction.atomic
+def service_set_credit_rule(
+    *,
+    service: Service,
+    changed_by: User,
+    credit_rule: str,
+    credit_organisation: Organisation | None = None,
+    attendee_minutes: int = 60,
+) -> Service:
+    """Change how attendance earns time credits; whoever changes it approves it, and records later transfers."""
+    _require_service_manager(service, changed_by)
+    _check_credit_rule(
+        service.community, credit_rule, credit_organisation, changed_by, attendee_minutes
+    )
+    locked = Service.objects.select_for_update().get(pk=service.pk)
+    locked.credit_rule = credit_rule
+    locked.credit_organisation = (
+        credit_organisation if credit_rule == Service.CreditRule.ORGANISATION_AWARD else None
+    )
+    locked.attendee_minutes = attendee_minutes
+    locked.credits_approved_by = changed_by
+    locked.save(
+        update_fields=[
+            "credit_rule",
+            "credit_organisation",
+            "attendee_minutes",
+            "credits_approved_by",
+        ]
+    )
+    return locked
+
+
+@transaction.atomic
+def attendance_register(
+    *, session: Session, people: Sequence[User], recorded_by: User, now: datetime | None = None
+) -> list[Attendance]:
+    """The lead's register: everyone ticked was there (each paid by the service's rule), all recorded or none."""
+    if not people:
+        raise ValidationError({"people": _("Tick at least one person who came.")})
+    return [
+        attendance_record(session=session, person=person, recorded_by=recorded_by, now=now)
+        for person in people
+    ]

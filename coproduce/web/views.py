@@ -1,11 +1,14 @@
 from django.db import DatabaseError, connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from coproduce.communities.models import Community, Membership
+from coproduce.communities.views import about_page
+from coproduce.people.models import User
+from coproduce.web.dashboard import dashboard
 
 
 @require_GET
@@ -25,6 +28,30 @@ def home(request: HttpRequest) -> HttpResponse:
         member_count=Count("memberships", filter=Q(memberships__state=Membership.State.ACTIVE))
     ).order_by("name")[:50]
     return render(request, "web/home.html", {"communities": communities, "mine": mine})
+
+
+@require_http_methods(["GET", "HEAD"])
+def community_home(request: HttpRequest, slug: str) -> HttpResponse:
+    """Members get their dashboard; everyone else gets the public about page with a way to join."""
+    community = get_object_or_404(Community, slug=slug)
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return about_page(request, community, None)
+    membership = (
+        Membership.objects.filter(community=community, user=user)
+        .select_related("neighbourhood")
+        .first()
+    )
+    if membership is None or not membership.is_active or not user.is_active:
+        return about_page(request, community, membership)
+    membership.community, membership.user = community, user
+    context = {
+        "community": community,
+        "membership": membership,
+        "nav": "home",
+        "board": dashboard(community=community, membership=membership),
+    }
+    return render(request, "web/dashboard.html", context)
 
 
 @never_cache

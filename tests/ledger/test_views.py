@@ -224,7 +224,7 @@ def test_the_adjustment_page_is_for_administrators_only(
 def test_the_time_credits_link_is_in_the_community_nav(member: User, client_for: ClientFor) -> None:
     page = (
         client_for(member)
-        .get(reverse("communities:home", kwargs={"slug": "riverside"}))
+        .get(reverse("web:community", kwargs={"slug": "riverside"}))
         .content.decode()
     )
     assert f'href="{url("balance")}"' in page
