@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import bench
-from bench import Result
+from bench import Result, Section
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 COMMAND = "make bench  # or: .venv/bin/python -m bench"
@@ -69,7 +69,7 @@ def _ratio(result: Result) -> str:
     return f"{result.ratio:.1f}x faster" if result.ratio >= 1 else f"{1 / result.ratio:.1f}x slower"
 
 
-def write_report(results: list[Result], path: Path = DOCS) -> None:
+def write_report(results: list[Result], sections: list[Section], path: Path = DOCS) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -86,6 +86,8 @@ def write_report(results: list[Result], path: Path = DOCS) -> None:
         )
     lines += ["", "## How each is measured", ""]
     lines += [f"- **{r.name}** (median of {r.runs} runs): {r.how}" for r in results]
+    for section in sections:
+        lines += ["", f"## {section.title}", "", *section.lines]
     lines += ["", "## Machine", ""]
     lines += [f"- {name}: {value}" for name, value in _machine()]
     lines += [
@@ -108,6 +110,8 @@ def main(names: list[str]) -> int:
         modules = sorted(
             m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
         )
+        # `python -m bench ledger` is short for `python -m bench bench_ledger`.
+        names = [n if n.startswith("bench_") else f"bench_{n}" for n in names]
         unknown = set(names) - set(modules)
         if unknown:
             print(
@@ -115,9 +119,14 @@ def main(names: list[str]) -> int:
             )
             return 2
         results: list[Result] = []
+        sections: list[Section] = []
         for name in names or modules:
             print(f"{name} …", flush=True)
             for result in importlib.import_module(f"bench.{name}").run():
+                if isinstance(result, Section):
+                    print("\n".join((f"  {result.title}", *result.lines)), flush=True)
+                    sections.append(result)
+                    continue
                 print(
                     f"  {result.name}: {result.baseline} {result.baseline_seconds:.3f} s,"
                     f" {result.candidate} {result.candidate_seconds:.3f} s, {_ratio(result)}",
@@ -127,7 +136,7 @@ def main(names: list[str]) -> int:
     if names:
         print("Ran a selection, so docs/benchmarks.md is left as it was.")
     else:
-        write_report(results)
+        write_report(results, sections)
         print(f"Wrote {DOCS}.")
     return 0
 
