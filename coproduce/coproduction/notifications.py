@@ -1,7 +1,8 @@
 """Who is told what about proposals, decisions, roles, sessions and reviews.
 
-Each member chooses, per community, to hear at once (one e-mail per notice, sent after the
-transaction commits) or in a daily digest (the notice waits as a DigestItem until the
+Every notice appears at once in the member's in-app inbox (people.Notification). For the
+e-mail, each member chooses, per community, to hear at once (one e-mail per notice, sent after
+the transaction commits) or in a daily digest (the notice waits as a DigestItem until the
 scheduled `coproduction tick` sends one e-mail with all of the day's notices). E-mails go to
 one person each, so that no one learns another's address.
 """
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,16 +28,22 @@ from coproduce.coproduction.models import (
 )
 from coproduce.lib.duration import format_minutes
 from coproduce.people.models import User
+from coproduce.people.services import notifications_create
 from coproduce.people.tasks import email_people
 
 DIGEST_EVERY = timedelta(hours=23)  # a little under a day, so a daily tick never skips a day
 
 
-def notify(*, community: Community, people: Iterable[User], subject: str, body: str) -> None:
-    """Tell each person now or in their next digest, as they chose; each person once."""
+def notify(
+    *, community: Community, people: Iterable[User], subject: str, body: str, url: str = ""
+) -> None:
+    """Tell each person in the app now, and by e-mail now or in their next digest as they chose; each person once."""
     unique = {p.pk: p for p in people if p is not None and p.is_active}
     if not unique:
         return
+    notifications_create(
+        community=community, people=unique.values(), subject=subject, body=body, url=url
+    )
     daily = set(
         NotificationPreference.objects.filter(
             community=community,
@@ -88,9 +96,14 @@ def digests_send(*, now: datetime) -> int:
     return sent
 
 
+def _page(community: Community, name: str, pk: int) -> str:
+    return reverse(f"coproduction:{name}", kwargs={"slug": community.slug, "pk": pk})
+
+
 def threshold_reached(*, proposal: Proposal, people: Iterable[User]) -> None:
     notify(
         community=proposal.community,
+        url=_page(proposal.community, "proposal", proposal.pk),
         people=people,
         subject=_("Enough people pledged: “%(t)s” goes to a decision") % {"t": proposal.title},
         body=_(
@@ -104,6 +117,7 @@ def threshold_reached(*, proposal: Proposal, people: Iterable[User]) -> None:
 def threshold_missed(*, proposal: Proposal, people: Iterable[User]) -> None:
     notify(
         community=proposal.community,
+        url=_page(proposal.community, "proposal", proposal.pk),
         people=people,
         subject=_("“%(t)s” did not reach its threshold") % {"t": proposal.title},
         body=_(
@@ -117,6 +131,7 @@ def threshold_missed(*, proposal: Proposal, people: Iterable[User]) -> None:
 def deadline_near(*, proposal: Proposal, person: User, pledgers: int) -> None:
     notify(
         community=proposal.community,
+        url=_page(proposal.community, "proposal", proposal.pk),
         people=[person],
         subject=_("A few days left for “%(t)s”") % {"t": proposal.title},
         body=_(
@@ -135,6 +150,7 @@ def deadline_near(*, proposal: Proposal, person: User, pledgers: int) -> None:
 def decision_needs_view(*, decision: Decision, people: Iterable[User]) -> None:
     notify(
         community=decision.community,
+        url=_page(decision.community, "decision", decision.proposal_id),
         people=people,
         subject=_("Your view is needed: “%(t)s”") % {"t": decision.proposal.title},
         body=_(
@@ -148,6 +164,7 @@ def decision_needs_view(*, decision: Decision, people: Iterable[User]) -> None:
 def decision_closed(*, decision: Decision, people: Iterable[User]) -> None:
     notify(
         community=decision.community,
+        url=_page(decision.community, "decision", decision.proposal_id),
         people=people,
         subject=_("Decided: “%(t)s” — %(o)s")
         % {"t": decision.proposal.title, "o": decision.get_outcome_display()},
@@ -159,6 +176,7 @@ def decision_closed(*, decision: Decision, people: Iterable[User]) -> None:
 def block_answered(*, decision: Decision, person: User) -> None:
     notify(
         community=decision.community,
+        url=_page(decision.community, "decision", decision.proposal_id),
         people=[person],
         subject=_("Your block on “%(t)s” has been answered") % {"t": decision.proposal.title},
         body=_("Please read the answer, then withdraw your block or keep it."),
@@ -169,6 +187,7 @@ def role_offered(*, assignment: RoleAssignment) -> None:
     role = assignment.role
     notify(
         community=assignment.community,
+        url=_page(assignment.community, "service", role.service_id),
         people=[assignment.person],
         subject=_("You are offered a role: %(r)s in %(s)s")
         % {"r": role.title, "s": role.service.title},
@@ -181,6 +200,7 @@ def session_soon(*, session: Session, people: Iterable[User]) -> None:
     starts = timezone.localtime(session.starts_at)
     notify(
         community=session.community,
+        url=_page(session.community, "session", session.pk),
         people=people,
         subject=_("Reminder: %(s)s on %(d)s")
         % {"s": session.service.title, "d": f"{starts:%a %d %b %H:%M}"},
@@ -197,6 +217,7 @@ def session_soon(*, session: Session, people: Iterable[User]) -> None:
 def check_in_due(*, service: Service, people: Iterable[User]) -> None:
     notify(
         community=service.community,
+        url=_page(service.community, "service", service.pk),
         people=people,
         subject=_("Did it happen? A short review of %(s)s") % {"s": service.title},
         body=_(
@@ -210,6 +231,7 @@ def session_cancelled(*, session: Session, people: Iterable[User]) -> None:
     starts = timezone.localtime(session.starts_at)
     notify(
         community=session.community,
+        url=_page(session.community, "session", session.pk),
         people=people,
         subject=_("Cancelled: %(s)s on %(d)s")
         % {"s": session.service.title, "d": f"{starts:%a %d %b %H:%M}"},

@@ -1,5 +1,5 @@
-"""Who is told what when a transfer changes. Called inside the ledger's transactions; the
-e-mails themselves go out after commit (people/tasks.py)."""
+"""Who is told what when a transfer changes. Called inside the ledger's transactions: the
+in-app notice is saved with the change, the e-mail goes out after commit (people/tasks.py)."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -8,7 +8,7 @@ from coproduce.communities.models import STAFF_ROLES, Membership
 from coproduce.ledger.models import Account, Transfer
 from coproduce.lib.duration import format_minutes
 from coproduce.people.models import User
-from coproduce.people.tasks import email_people
+from coproduce.people.services import notify_people
 
 
 def _link(transfer: Transfer) -> str:
@@ -28,8 +28,10 @@ def _members(transfer: Transfer) -> list[User]:
 def confirmation_needed(*, transfer: Transfer) -> None:
     if transfer.awaiting is None:
         return
-    email_people(
+    notify_people(
+        community=transfer.community,
         people=[transfer.awaiting],
+        url=transfer.get_absolute_url(),
         subject=_("Please confirm %(t)s: %(d)s")
         % {"t": format_minutes(transfer.minutes), "d": transfer.description[:60]},
         body=_(
@@ -47,8 +49,10 @@ def confirmation_needed(*, transfer: Transfer) -> None:
 
 
 def completed(*, transfer: Transfer) -> None:
-    email_people(
+    notify_people(
+        community=transfer.community,
         people=[transfer.recorded_by],
+        url=transfer.get_absolute_url(),
         subject=_("Confirmed: %(t)s for %(d)s")
         % {"t": format_minutes(transfer.minutes), "d": transfer.description[:60]},
         body=_("The time you recorded has been confirmed: %(l)s") % {"l": _link(transfer)},
@@ -56,8 +60,10 @@ def completed(*, transfer: Transfer) -> None:
 
 
 def rejected(*, transfer: Transfer) -> None:
-    email_people(
+    notify_people(
+        community=transfer.community,
         people=[transfer.recorded_by],
+        url=transfer.get_absolute_url(),
         subject=_("Not confirmed: %(d)s") % {"d": transfer.description[:60]},
         body=_("The time you recorded was not confirmed. Reason given: %(r)s\n%(l)s")
         % {"r": transfer.reason or _("none"), "l": _link(transfer)},
@@ -65,8 +71,10 @@ def rejected(*, transfer: Transfer) -> None:
 
 
 def awarded(*, transfer: Transfer) -> None:
-    email_people(
+    notify_people(
+        community=transfer.community,
         people=_members(transfer),
+        url=transfer.get_absolute_url(),
         subject=_("You have been awarded time credits"),
         body=_("Thank you: %(d)s. See your balance: %(l)s")
         % {"d": transfer.description, "l": _link(transfer)},
@@ -74,8 +82,10 @@ def awarded(*, transfer: Transfer) -> None:
 
 
 def reversed(*, transfer: Transfer, reversal: Transfer) -> None:
-    email_people(
+    notify_people(
+        community=transfer.community,
         people=_members(transfer),
+        url=reversal.get_absolute_url(),
         subject=_("A transfer was reversed: %(d)s") % {"d": transfer.description[:60]},
         body=_("A coordinator reversed “%(d)s” (%(t)s). Reason: %(r)s\n%(l)s")
         % {
@@ -98,8 +108,10 @@ def balance_low(*, transfer: Transfer, accounts: list[Account]) -> None:
             community=transfer.community, role__in=STAFF_ROLES, state=Membership.State.ACTIVE
         ).select_related("user")
     ]
-    email_people(
+    notify_people(
+        community=transfer.community,
         people=owners + coordinators,
+        url=transfer.get_absolute_url(),
         subject=_("A time-credit balance is running low"),
         body=_(
             "After “%(d)s”, a balance in %(c)s is below %(w)s. Nothing is blocked; a coordinator may get in touch."

@@ -6,7 +6,7 @@ nothing into Python but the rows that break a rule.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from coproduce.ledger.models import Account, Entry, Transfer
@@ -99,15 +99,16 @@ def ledger_verify(community_id: int | None = None) -> Report:
         )
     )
 
-    completed_sum = (
-        Entry.objects.filter(account=OuterRef("pk"), transfer__state=Transfer.State.COMPLETED)
-        .values("account")
-        .annotate(total=Sum("amount_minutes"))
-        .values("total")
-    )
+    # One grouped join rather than a subquery per account: the planner hashes it.
     drifted = (
         accounts.annotate(
-            ledger_total=Coalesce(Subquery(completed_sum, output_field=IntegerField()), Value(0))
+            ledger_total=Coalesce(
+                Sum(
+                    "entries__amount_minutes",
+                    filter=Q(entries__transfer__state=Transfer.State.COMPLETED),
+                ),
+                Value(0),
+            )
         )
         .exclude(balance_minutes=F("ledger_total"))
         .values_list("pk", "balance_minutes", "ledger_total")

@@ -10,6 +10,7 @@ from coproduce.people.models import (
     Asset,
     Availability,
     Consent,
+    Notification,
     Profile,
     SafeguardingCheck,
     Skill,
@@ -180,3 +181,21 @@ class SafeguardingCheckAdmin(admin.ModelAdmin):
     autocomplete_fields = ["community", "user", "verified_by"]
     readonly_fields = ["verified_at"]
     date_hierarchy = "issued_on"
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """What people were told in the app; written by the services that notify, read-only here."""
+
+    list_display = ["user", "subject", "community", "created_at", "read_at"]
+    list_filter = ["community"]
+    search_fields = ["user__email", "subject"]
+    list_select_related = ["user", "community"]
+    raw_id_fields = ["user", "community"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Notification | None = None) -> bool:
+        return False

@@ -306,3 +306,35 @@ class SafeguardingCheck(models.Model):
 
     def valid_on(self, day: date) -> bool:
         return self.issued_on <= day and (self.expires_on is None or day < self.expires_on)
+
+
+class Notification(models.Model):
+    """Something a member is told in the app, in one community; read when they open it."""
+
+    community = models.ForeignKey(
+        "communities.Community", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("page"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["community", "user", "read_at", "-created_at"],
+                name="notification_inbox",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None

@@ -18,11 +18,13 @@ from coproduce.people.models import (
     Asset,
     Availability,
     Consent,
+    Notification,
     Profile,
     SafeguardingCheck,
     Skill,
     User,
 )
+from coproduce.people.tasks import email_people
 
 LANGUAGE_CODE_MAX = 12
 LANGUAGES_MAX = 10
@@ -432,3 +434,49 @@ def member_register(
     )
     (user,) = people_import(community=community, rows=[row], recorded_by=recorded_by)
     return Membership.objects.select_related("user__profile").get(community=community, user=user)
+
+
+SUBJECT_MAX = Notification._meta.get_field("subject").max_length or 200
+URL_MAX = Notification._meta.get_field("url").max_length or 300
+
+
+def notifications_create(
+    *, community: Community, people: Iterable[User | None], subject: str, body: str, url: str = ""
+) -> list[Notification]:
+    """Put one in-app notice in each active person's inbox for this community, each person once."""
+    unique = {p.pk: p for p in people if p is not None and p.is_active}
+    # Only a path on this site: the inbox redirects to it, so it must never lead elsewhere.
+    if not url.startswith("/") or url.startswith("//") or len(url) > URL_MAX:
+        url = ""
+    return Notification.objects.bulk_create(
+        Notification(
+            community=community,
+            user=unique[pk],
+            subject=subject[:SUBJECT_MAX],
+            body=body,
+            url=url,
+        )
+        for pk in sorted(unique)
+    )
+
+
+def notify_people(
+    *, community: Community, people: Iterable[User | None], subject: str, body: str, url: str = ""
+) -> list[Notification]:
+    """Tell people in the app now and by one e-mail after commit; returns the in-app notices."""
+    listed = [p for p in people if p is not None]
+    created = notifications_create(
+        community=community, people=listed, subject=subject, body=body, url=url
+    )
+    email_people(people=listed, subject=subject, body=body)
+    return created
+
+
+def notifications_mark_read(
+    *, community: Community, user: User, ids: Iterable[int] | None = None
+) -> int:
+    """Mark my unread notices in this community as read (all of them when `ids` is None); returns how many."""
+    unread = Notification.objects.filter(community=community, user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

@@ -14,4 +14,7 @@ urlpatterns = [
     path("me/assets/<int:pk>/remove/", views.me_asset_remove, name="me_asset_remove"),
     path("me/assets/<str:kind>/", views.me_asset_add, name="me_asset_add"),
     path("me/consents/", views.me_consent, name="me_consent"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
 ]

@@ -1,4 +1,5 @@
-"""People pages: the member directory, profiles, and a member's own profile with its edit forms."""
+"""People pages: the member directory, profiles, a member's own profile with its edit forms,
+and their in-app notifications."""
 
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,7 +25,7 @@ from coproduce.people.forms import (
     SkillAssetForm,
     TitleAssetForm,
 )
-from coproduce.people.models import Asset, Consent, Profile
+from coproduce.people.models import Asset, Consent, Notification, Profile
 
 TITLE_KINDS = {Asset.Kind.THING.value, Asset.Kind.INTEREST.value}
 
@@ -294,3 +296,50 @@ def me_consent(request: HttpRequest, community: Community, membership: Membershi
             return _saved(request, community, _("Your choice was saved."))
         status = refused
     return _me_page(request, community, membership, status, consent_form=form)
+
+
+@member_required
+@require_http_methods(["GET", "HEAD"])
+def notifications(
+    request: HttpRequest, community: Community, membership: Membership
+) -> HttpResponse:
+    """My notifications in this community, newest first, unread ones marked."""
+    mine = Notification.objects.filter(community=community, user_id=membership.user_id)
+    page = Paginator(mine, settings.COPRODUCE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "community": community,
+        "membership": membership,
+        "nav": "notifications",
+        "page": page,
+        "rows": list(page),
+    }
+    return render(request, "people/notifications.html", context)
+
+
+@member_required
+@require_POST
+def notifications_read(
+    request: HttpRequest, community: Community, membership: Membership
+) -> HttpResponse:
+    count = services.notifications_mark_read(community=community, user=membership.user)
+    if count:
+        messages.success(request, _("All your notifications are marked as read."))
+    return redirect("people:notifications", slug=community.slug)
+
+
+@member_required
+@require_POST
+def notification_open(
+    request: HttpRequest, community: Community, membership: Membership, pk: int
+) -> HttpResponse:
+    """Mark one of my notifications read and go to the page it is about."""
+    notice = get_object_or_404(
+        Notification.objects.only("id", "url"),
+        community=community,
+        user_id=membership.user_id,
+        pk=pk,
+    )
+    services.notifications_mark_read(community=community, user=membership.user, ids=[notice.pk])
+    if notice.url and url_has_allowed_host_and_scheme(notice.url, allowed_hosts=None):
+        return redirect(notice.url)
+    return redirect("people:notifications", slug=community.slug)
