@@ -172,7 +172,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Coproduce <noreply@localhost>")
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
+# Every string is marked for translation; a language is listed here once its catalogue ships
+# in coproduce/locale/ (the switcher in the footer appears when there are two).
+LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
 USE_I18N = True
