@@ -11,12 +11,18 @@ The ledger gets nine months of history, about ten transfers a member (at most
 `MAX_TRANSFERS`, because each one goes through the ledger's services with its locks and
 checks): exchanges, workshops, awards, donations, grants, a limit change and reversals.
 
-Every write goes through a service, except four that have none: the admin persona's user
+Co-production gets seven proposals, one at each stage, and three running services (a peer
+support group that came out of an accepted proposal, a repair café and a walking group), each
+with a season of weekly sessions whose registers pay credits by the service's rule. That part
+is the same size whatever the number of members (`_Coproduction`).
+
+Every write goes through a service, except five that have none: the admin persona's user
 (Django's `create_superuser`, as `createsuperuser` makes one), allauth's verified e-mail
 rows that let the personas sign in, `demo_reset`, which deletes the whole community, and
 the back-dating of the ledger's transfers to the moments of the story (`_History.backdate`;
-entries are untouched). The words (names, listings, messages, organisations, and what the
-ledger's hours were for) are in data/demo.toml.
+entries are untouched), and the same for the credits of past sessions
+(`_Coproduction.backdate`). The words (names, listings, messages, organisations, what the
+ledger's hours were for, and the proposals) are in data/demo.toml.
 """
 
 import functools
@@ -26,7 +32,7 @@ import random
 import time
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -58,6 +64,39 @@ from coproduce.communities.services import (
     neighbourhood_add,
     organisation_create,
     organisation_member_add,
+)
+from coproduce.coproduction.index import HEADINGS
+from coproduce.coproduction.models import (
+    Attendance,
+    Decision,
+    NeededRole,
+    Pledge,
+    Proposal,
+    RoleAssignment,
+    Service,
+    Session,
+)
+from coproduce.coproduction.selectors import service_index_to_date
+from coproduce.coproduction.services import (
+    RoleSpec,
+    assignment_accept,
+    attendance_record,
+    check_in_answer,
+    decision_close,
+    decision_respond,
+    milestone_add,
+    pledge_create,
+    proposal_draft,
+    proposal_evaluate,
+    proposal_open,
+    proposal_withdraw,
+    role_offer,
+    self_assessment_save,
+    service_create,
+    service_create_from_proposal,
+    service_role_add,
+    service_schedule_sessions,
+    signup_create,
 )
 from coproduce.exchanges.models import Conversation, Listing, Message
 from coproduce.exchanges.services import (
@@ -411,6 +450,7 @@ class DemoResult:
     conversations: int
     messages: int
     ledger: "LedgerSummary"
+    coproduction: "CoproductionSummary"
     personas: list[Persona] = field(default_factory=lambda: list(PERSONAS))
 
 
@@ -682,6 +722,8 @@ def demo_build(
         say(f"{conversations} conversations")
         ledger = _build_history(gen=gen, personas=personas, people=people, total=transfers)
         say(f"{ledger.transfers} transfers")
+        coproduction = _build_coproduction(gen=gen, personas=personas, people=people, seed=seed)
+        say(f"{coproduction.sessions} sessions")
     return DemoResult(
         community=community,
         seconds=time.perf_counter() - started,
@@ -694,6 +736,7 @@ def demo_build(
         conversations=Conversation.objects.filter(community=community).count(),
         messages=Message.objects.filter(community=community).count(),
         ledger=ledger,
+        coproduction=coproduction,
     )
 
 
@@ -1577,13 +1620,452 @@ def ledger_summary(*, community: Community, seconds: float = 0.0) -> LedgerSumma
     )
 
 
+# Co-production ------------------------------------------------------------------------
+
+SEASON_WEEKS = 12  # weekly sessions in the past three months
+UPCOMING = 3
+SIGNUPS_PER_SESSION = 6
+HANDOVER_AFTER = 9  # sessions led by the service's starter before residents take the lead
+RESIDENT_POOL = 60  # the services draw on the first residents, so the part's size never grows
+
+
+@dataclass
+class CoproductionSummary:
+    proposals: dict[str, int]
+    services: int
+    sessions: int
+    past_sessions: int
+    attendances: int
+    credited_minutes: int
+    indexes: dict[str, dict[str, float | None]]
+    seconds: float
+
+
+@functools.cache
+def _coproduction_words() -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads(CONTENT_FILE.read_text(encoding="utf-8"))["coproduction"]
+    return data
+
+
+class _Coproduction:
+    """Seven proposals, one at each stage, and three services with a season of weekly sessions.
+
+    Every write is a service call; the services take `now`, so sessions are scheduled in the
+    past and signed up to and recorded as of their own time. The ledger's services stamp the
+    attendance credits with the time they run, so, as for the ledger's history, one UPDATE
+    moves those transfers to the end of their session (`backdate`).
+    """
+
+    def __init__(
+        self,
+        *,
+        gen: _Generator,
+        personas: dict[str, User],
+        people: list[_Person],
+        seed: int,
+        now: datetime,
+    ) -> None:
+        self.community = gen.community
+        self.rng = random.Random(seed * 7919 + 4)
+        self.now = now
+        self.today = timezone.localdate(now)
+        self.coordinator = personas["coordinator"]
+        self.admin = personas["admin"]
+        self.nurse = personas["nurse"]
+        self.member = personas["member"]
+        self.neighbour = personas["neighbour"]
+        staff = people[len(PERSONAS) - 1 : len(PERSONAS) - 1 + len(STAFF)]
+        self.staff = {
+            s.display_name: p.user for s, p in zip(STAFF, staff, strict=True) if p.user is not None
+        }
+        first = len(PERSONAS) - 1 + len(STAFF)
+        self.residents = [p.user for p in people[first : first + RESIDENT_POOL] if p.user]
+        self.organisations = {
+            o.name: o for o in Organisation.objects.filter(community=self.community)
+        }
+        self.words = _coproduction_words()
+        self.paid: list[tuple[int, datetime]] = []
+
+    def pick(self, count: int, exclude: Sequence[User] = ()) -> list[User]:
+        pool = [u for u in self.residents if u not in exclude]
+        return self.rng.sample(pool, min(count, len(pool)))
+
+    def run(self) -> None:
+        self.proposals()
+        self.services()
+        self.backdate()
+
+    def propose(
+        self,
+        key: str,
+        proposer: User,
+        *,
+        threshold: int,
+        weeks_ago: int = 0,
+        days_left: int = 28,
+        organisation: Organisation | None = None,
+        safeguarding: bool = False,
+        open_it: bool = True,
+    ) -> tuple[Proposal, NeededRole]:
+        w = self.words["proposals"][key]
+        at = self.now - timedelta(weeks=weeks_ago)
+        proposal = proposal_draft(
+            community=self.community,
+            proposer=proposer,
+            title=w["title"],
+            need=w["need"],
+            idea=w["idea"],
+            area=w["area"],
+            threshold=threshold,
+            deadline=at + timedelta(days=days_left),
+            roles=[RoleSpec(w["role"], 120, safeguarding_required=safeguarding)],
+            organisation=organisation,
+            now=at,
+        )
+        if open_it:
+            proposal = proposal_open(proposal=proposal, opened_by=proposer, now=at)
+        return proposal, NeededRole.objects.get(proposal=proposal)
+
+    def pledge(self, role: NeededRole, people: Sequence[User], at: datetime) -> None:
+        for i, person in enumerate(people):
+            pledge_create(
+                role=role,
+                pledger=person,
+                minutes_per_week=60 + 30 * (i % 3),
+                weeks=12,
+                now=at + timedelta(hours=i + 1),
+            )
+
+    def proposals(self) -> None:
+        practice = self.organisations["Riverside Medical Practice"]
+        self.propose("draft", self.staff["Joyce Campbell"], threshold=3, open_it=False)
+        _p, role = self.propose("near", self.nurse, threshold=4, organisation=practice)
+        self.pledge(role, [self.member, *self.pick(2)], self.now - timedelta(days=3))
+        _p, role = self.propose("early", self.staff["Daniel Osei"], threshold=5)
+        self.pledge(role, self.pick(1), self.now - timedelta(days=1))
+        fridge, role = self.propose(
+            "deciding",
+            self.staff["Ruth Fletcher"],
+            threshold=3,
+            weeks_ago=2,
+            organisation=self.organisations["Riverside Food Bank"],
+        )
+        self.pledge(role, [self.neighbour, *self.pick(2)], self.now - timedelta(days=10))
+        decision = Decision.objects.get(proposal=fridge)
+        voters = [
+            p.pledger
+            for p in Pledge.objects.filter(proposal=fridge).select_related("pledger").order_by("pk")
+        ]
+        decision_respond(decision=decision, person=voters[0], kind="agree", reason="We need this.")
+        decision_respond(
+            decision=decision,
+            person=voters[1],
+            kind="object",
+            reason="Fine by me, but who checks the dates on the food each evening?",
+        )
+        lapsed, role = self.propose("lapsed", self.coordinator, threshold=4, weeks_ago=8)
+        self.pledge(role, self.pick(1), self.now - timedelta(weeks=7))
+        proposal_evaluate(proposal=lapsed, now=self.now)
+        withdrawn, role = self.propose("withdrawn", self.staff["Gareth Evans"], threshold=5)
+        self.pledge(role, self.pick(1), self.now - timedelta(days=2))
+        proposal_withdraw(proposal=withdrawn, withdrawn_by=self.staff["Gareth Evans"], now=self.now)
+
+    def check(self, person: User, reference: str) -> None:
+        issued = self.today - timedelta(days=200)
+        safeguarding_check_record(
+            community=self.community,
+            user=person,
+            kind=SafeguardingCheck.Kind.DBS_ENHANCED,
+            reference=reference,
+            issued_on=issued,
+            expires_on=issued + timedelta(days=3 * 365),
+            verified_by=self.coordinator,
+        )
+
+    def services(self) -> None:
+        start = self.now - timedelta(weeks=SEASON_WEEKS, days=7)
+        # The peer-support group came out of a proposal: pledged, decided, accepted.
+        practice = self.organisations["Riverside Medical Practice"]
+        proposal, role = self.propose(
+            "accepted",
+            self.nurse,
+            threshold=3,
+            weeks_ago=SEASON_WEEKS + 4,
+            organisation=practice,
+            safeguarding=True,
+        )
+        supporters = self.pick(3)
+        for i, person in enumerate(supporters):
+            self.check(person, f"00190{i:07d}")
+        self.pledge(role, supporters, self.now - timedelta(weeks=SEASON_WEEKS + 3))
+        decision = Decision.objects.get(proposal=proposal)
+        for person, kind, reason in (
+            (supporters[0], "agree", "I wish this had existed when my son was born."),
+            (supporters[1], "agree", "Happy to give Tuesday mornings."),
+            (supporters[2], "object", self.words["objection"]["reason"]),
+        ):
+            decision_respond(decision=decision, person=person, kind=kind, reason=reason)
+        decided = self.now - timedelta(weeks=SEASON_WEEKS + 2)
+        decision_close(
+            decision=decision,
+            closed_by=self.nurse,
+            outcome="accepted",
+            statement="Accepted: a weekly drop-in at the library, capped at twelve families.",
+            review_on=self.today - timedelta(days=5),
+            now=decided,
+        )
+        peer = service_create_from_proposal(
+            proposal=proposal,
+            created_by=self.nurse,
+            credit_rule=Service.CreditRule.ORGANISATION_AWARD,
+            credit_organisation=practice,
+            now=decided,
+        )
+        helper = service_role_add(
+            service=peer, added_by=self.nurse, title="Welcome and refreshments", minutes_per_week=90
+        )
+        role_offer(role=helper, person=self.member, offered_by=self.nurse, now=decided)
+        cafe = service_create(
+            community=self.community,
+            title="Canal Side Repair Café",
+            created_by=self.staff["Maria Stoica"],
+            credit_rule=Service.CreditRule.ORGANISATION_AWARD,
+            description="Bring a broken lamp, a torn coat or a wobbly chair; volunteers fix it with you.",
+            organisation=self.organisations["Canal Side Café"],
+            review_on=self.today - timedelta(days=2),
+        )
+        repairs = Skill.objects.get(community=self.community, slug="diy-and-small-repairs")
+        fixer = service_role_add(
+            service=cafe,
+            added_by=self.staff["Maria Stoica"],
+            title="Fixer",
+            minutes_per_week=150,
+            skill=repairs,
+        )
+        greeter = service_role_add(
+            service=cafe, added_by=self.staff["Maria Stoica"], title="Greeter", minutes_per_week=120
+        )
+        walk = service_create(
+            community=self.community,
+            title="Riverside Walking Group",
+            created_by=self.coordinator,
+            credit_rule=Service.CreditRule.MEMBER_TO_MEMBER,
+            attendee_minutes=30,
+            description="A gentle hour along the towpath every Thursday, at the pace of the slowest walker.",
+            review_on=self.today - timedelta(days=1),
+        )
+        leader = service_role_add(
+            service=walk,
+            added_by=self.coordinator,
+            title="Walk leader",
+            minutes_per_week=90,
+            safeguarding_required=True,
+        )
+        handy = set(
+            Asset.objects.filter(
+                community=self.community, kind=Asset.Kind.SKILL, skill=repairs
+            ).values_list("user_id", flat=True)
+        )
+        # Fixers are residents who said they can repair things, as far as there are any.
+        crew = sorted(self.pick(len(self.residents)), key=lambda u: u.pk not in handy)[:3]
+        fixers, greeters = crew[:2], crew[2:]
+        walk_lead = self.pick(1, exclude=[*fixers, *greeters])[0]
+        self.check(walk_lead, "001987654321")
+        for person in fixers:
+            role_offer(role=fixer, person=person, offered_by=self.staff["Maria Stoica"], now=start)
+        role_offer(
+            role=greeter, person=greeters[0], offered_by=self.staff["Maria Stoica"], now=start
+        )
+        role_offer(role=leader, person=walk_lead, offered_by=self.coordinator, now=start)
+        for assignment in (
+            RoleAssignment.objects.filter(community=self.community)
+            .select_related("person")
+            .order_by("pk")
+        ):
+            assignment_accept(assignment=assignment, person=assignment.person, now=start)
+        maria = self.staff["Maria Stoica"]
+        crews = [supporters, [*fixers, *greeters], [walk_lead]]
+        regulars = [self.pick(10, exclude=crew) for crew in crews]
+        # Halfway through the season residents take over the leading and the staff co-lead,
+        # which is what the index's capacity and catalysts components look for.
+        plans = (
+            (
+                peer,
+                (self.nurse, None),
+                (supporters[0], self.nurse),
+                "TU",
+                10,
+                "Riverside Library, children's room",
+                12,
+            ),
+            (cafe, (maria, None), (fixers[0], maria), "SA", 10, "Canal Side Café", 20),
+            (
+                walk,
+                (walk_lead, None),
+                (walk_lead, regulars[2][0]),
+                "TH",
+                14,
+                "Meet at the canal bridge, Canal Side",
+                None,
+            ),
+        )
+        for (service, before, after, day, hour, location, capacity), crew, walkers in zip(
+            plans, crews, regulars, strict=True
+        ):
+            first = timezone.localtime(start).replace(hour=hour, minute=0, second=0, microsecond=0)
+            sessions = [
+                *self.schedule(
+                    service,
+                    before,
+                    f"FREQ=WEEKLY;BYDAY={day}",
+                    first,
+                    HANDOVER_AFTER,
+                    location,
+                    capacity,
+                ),
+            ]
+            sessions += self.schedule(
+                service,
+                after,
+                f"FREQ=WEEKLY;BYDAY={day}",
+                sessions[-1].starts_at + timedelta(days=1),
+                SEASON_WEEKS + UPCOMING + 1 - HANDOVER_AFTER,
+                location,
+                capacity,
+            )
+            self.season(sessions, crew, walkers)
+        for service, title in (
+            (peer, "Twelve sessions held"),
+            (cafe, "A hundred repairs"),
+            (walk, "Walk the whole canal"),
+        ):
+            milestone_add(service=service, added_by=service.created_by, title=title)
+        self.follow_through(peer, [self.nurse, *supporters])
+        self.follow_through(cafe, [*fixers, *greeters])
+        self.follow_through(walk, [walk_lead])
+
+    def schedule(
+        self,
+        service: Service,
+        leads: tuple[User, User | None],
+        rrule: str,
+        first: datetime,
+        count: int,
+        location: str,
+        capacity: int | None,
+    ) -> list[Session]:
+        return service_schedule_sessions(
+            service=service,
+            rrule=rrule,
+            start=first,
+            duration_minutes=120,
+            count_or_until=count,
+            scheduled_by=service.created_by,
+            location=location,
+            capacity=capacity,
+            lead=leads[0],
+            co_lead=leads[1],
+        )
+
+    def season(self, sessions: list[Session], crew: list[User], regulars: list[User]) -> None:
+        """Sign-ups for every session; for each past one, its register, which pays the credits."""
+        for session in sessions:
+            coming = self.rng.sample(regulars, min(SIGNUPS_PER_SESSION, len(regulars)))
+            past = session.starts_at <= self.now
+            signed = session.starts_at - timedelta(days=2) if past else self.now
+            for person in coming:
+                signup_create(session=session, person=person, now=signed)
+            if not past:
+                continue
+            came = dict.fromkeys([*crew, *coming[: len(coming) - self.rng.randint(0, 2)]])
+            lead = session.lead
+            assert lead is not None  # every demo session has one
+            for person in came:
+                try:
+                    attendance = attendance_record(
+                        session=session, person=person, recorded_by=lead, now=session.ends_at
+                    )
+                except LimitExceeded:
+                    continue  # a walker without the half-hour to pay: the ledger says no, as it should
+                if attendance.transfer_id is not None:
+                    self.paid.append((attendance.transfer_id, session.ends_at))
+
+    def follow_through(self, service: Service, people: list[User]) -> None:
+        for i, person in enumerate(list(dict.fromkeys(people))[:3]):
+            check_in_answer(
+                service=service,
+                person=person,
+                happened="yes",
+                working="yes" if i else "partly",
+                now=self.now,
+            )
+            self_assessment_save(
+                service=service, person=person, scores={h: self.rng.randint(2, 5) for h in HEADINGS}
+            )
+
+    def backdate(self) -> None:
+        """Date each attendance credit at the end of its session: the demo's one write to the
+        coproduction credits outside the services, one UPDATE per batch, entries untouched."""
+
+        def case(values: list[tuple[int, datetime]], column: str) -> Case:
+            whens = [When(pk=pk, then=Value(v, output_field=DateTimeField())) for pk, v in values]
+            return Case(*whens, default=F(column), output_field=DateTimeField())
+
+        for start in range(0, len(self.paid), BACKDATE_BATCH):
+            batch = self.paid[start : start + BACKDATE_BATCH]
+            Transfer.objects.filter(pk__in=[pk for pk, _at in batch]).update(
+                created_at=case(batch, "created_at"), completed_at=case(batch, "completed_at")
+            )
+
+
+def _build_coproduction(
+    *, gen: _Generator, personas: dict[str, User], people: list[_Person], seed: int
+) -> CoproductionSummary:
+    """Proposals at every stage and three running services with a season of sessions, the
+    same size whatever the number of members."""
+    started = time.perf_counter()
+    _Coproduction(gen=gen, personas=personas, people=people, seed=seed, now=timezone.now()).run()
+    return coproduction_summary(community=gen.community, seconds=time.perf_counter() - started)
+
+
+def coproduction_summary(*, community: Community, seconds: float = 0.0) -> CoproductionSummary:
+    """Proposals by state, services, sessions, attendances, credits, and each service's index."""
+    now = timezone.now()
+    proposals = dict(
+        Proposal.objects.filter(community=community)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by("state")
+    )
+    sessions = Session.objects.filter(community=community)
+    attendances = Attendance.objects.filter(community=community)
+    credited = Transfer.objects.filter(community=community, pays_for_id__isnull=False).aggregate(
+        t=Sum("minutes")
+    )["t"]
+    indexes = {}
+    for service in Service.objects.filter(community=community).order_by("pk"):
+        result = service_index_to_date(service=service, now=now)
+        indexes[service.title] = {name: c.value for name, c in result.components.items()}
+    return CoproductionSummary(
+        proposals=proposals,
+        services=len(indexes),
+        sessions=sessions.count(),
+        past_sessions=sessions.filter(starts_at__lte=now).count(),
+        attendances=attendances.count(),
+        credited_minutes=credited or 0,
+        indexes=indexes,
+        seconds=seconds,
+    )
+
+
 def demo_reset() -> int:
     """Delete Riverside and the people who belong to no other community; returns how many people.
 
     The ledger guards its history, so its rows go first and in order: on PostgreSQL a trigger
     refuses to delete entries, which is ignored here and only here (a no-op on SQLite); a
-    transfer is protected by its reversal, so reversals go before the transfers they name (each
-    transfer takes its entries with it); and entries protect their accounts, which in turn
+    transfer is protected by its reversal and by the session attendance it paid, so attendances
+    and reversals go before the transfers they name (each transfer takes its entries with it);
+    and entries protect their accounts, which in turn
     protect their members and organisations, so the accounts go last, before everything else.
     """
     with transaction.atomic(), pgtrigger.ignore("ledger.Entry:entries_append_only"):
@@ -1597,6 +2079,7 @@ def demo_reset() -> int:
                 .exclude(user_id__in=elsewhere)
                 .values_list("user_id", flat=True)
             )
+            Attendance.objects.filter(community=community).delete()
             transfers = Transfer.objects.filter(community=community)
             transfers.filter(reverses__isnull=False).delete()
             transfers.delete()

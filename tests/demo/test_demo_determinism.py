@@ -3,6 +3,7 @@
 import pytest
 
 from coproduce.communities.models import Membership
+from coproduce.coproduction.models import Attendance, Proposal, Session
 from coproduce.exchanges.models import Listing
 from coproduce.ledger.models import Transfer
 from coproduce.web import demo
@@ -34,12 +35,24 @@ def ledger_history() -> list[tuple[str, str, str, int]]:
     )
 
 
-def test_the_same_seed_gives_the_same_members_listings_and_ledger_history() -> None:
+def coproduction_story() -> list[tuple[str, str, int]]:
+    sessions = Session.objects.filter(community__slug=demo.SLUG)
+    return [
+        *Proposal.objects.filter(community__slug=demo.SLUG)
+        .order_by("id")
+        .values_list("title", "state", "threshold"),
+        *Attendance.objects.filter(session__in=sessions)
+        .order_by("id")
+        .values_list("person__profile__display_name", "role", "minutes"),
+    ]
+
+
+def test_the_same_seed_gives_the_same_members_listings_ledger_and_coproduction() -> None:
     demo.demo_build(members=30, seed=7, transfers=0)
-    first = (names_in_order(), listing_titles(), ledger_history())
+    first = (names_in_order(), listing_titles(), ledger_history(), coproduction_story())
     demo.demo_reset()
     demo.demo_build(members=30, seed=7, transfers=0)
-    assert (names_in_order(), listing_titles(), ledger_history()) == first
+    assert (names_in_order(), listing_titles(), ledger_history(), coproduction_story()) == first
     assert len(first[2]) >= 60
 
 

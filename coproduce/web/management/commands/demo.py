@@ -88,6 +88,7 @@ class Command(BaseCommand):
             )
         )
         self._ledger(result.ledger)
+        self._coproduction(result.coproduction)
         report = ledger_verify(community_id=result.community.pk)
         for line in report.lines():
             self.stdout.write(f"  {line}")
@@ -104,6 +105,21 @@ class Command(BaseCommand):
         for kind, states in ledger.by_kind.items():
             counts = ", ".join(f"{count:,} {state}" for state, count in states.items())
             self.stdout.write(f"  {kind}: {counts}")
+
+    def _coproduction(self, summary: demo.CoproductionSummary) -> None:
+        states = ", ".join(f"{count} {state}" for state, count in summary.proposals.items())
+        self.stdout.write(
+            f"Co-production: proposals {states}; {summary.services} services,"
+            f" {summary.sessions} sessions ({summary.past_sessions} past),"
+            f" {summary.attendances} attendances, {summary.credited_minutes // 60:,} h credited;"
+            f" made in {summary.seconds:.1f} s."
+        )
+        for title, components in summary.indexes.items():
+            values = ", ".join(
+                f"{name} {'-' if value is None else f'{value:.2f}'}"
+                for name, value in components.items()
+            )
+            self.stdout.write(f"  {title}: {values}")
 
     def _progress(self, text: str) -> None:
         if self.verbosity >= 2:
