@@ -23,6 +23,9 @@ from datetime import datetime
 from itertools import combinations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from coproduce.lib.duration import format_minutes
 
 HEADINGS = ("assets", "capacity", "mutuality", "networks", "shared_roles", "catalysts")
 LEAD, HELPER = "lead", "helper"  # Attendance.Role values: this module reads plain data only
@@ -296,23 +299,49 @@ def ladder(data: IndexData) -> Ladder:
     """
     evidence: list[tuple[str, str]] = []
     if data.sessions:
-        evidence.append(("inform", _("%(n)d sessions published") % {"n": len(data.sessions)}))
+        evidence.append(
+            (
+                "inform",
+                ngettext("%(n)d session published", "%(n)d sessions published", len(data.sessions))
+                % {"n": len(data.sessions)},
+            )
+        )
     if data.resident_voices:
         evidence.append(
             (
                 "consult",
-                _("%(n)d residents commented, endorsed, pledged or checked in")
+                ngettext(
+                    "%(n)d resident commented, endorsed, pledged or checked in",
+                    "%(n)d residents commented, endorsed, pledged or checked in",
+                    data.resident_voices,
+                )
                 % {"n": data.resident_voices},
             )
         )
     resident_responses = sum(1 for p in data.decision_responders if p not in data.staff)
     if resident_responses:
         evidence.append(
-            ("co-design", _("%(n)d decision responses from residents") % {"n": resident_responses})
+            (
+                "co-design",
+                ngettext(
+                    "%(n)d decision response from residents",
+                    "%(n)d decision responses from residents",
+                    resident_responses,
+                )
+                % {"n": resident_responses},
+            )
         )
     if data.resident_service_leads:
         evidence.append(
-            ("co-design", _("%(n)d residents run the service") % {"n": data.resident_service_leads})
+            (
+                "co-design",
+                ngettext(
+                    "%(n)d resident runs the service",
+                    "%(n)d residents run the service",
+                    data.resident_service_leads,
+                )
+                % {"n": data.resident_service_leads},
+            )
         )
     delivered = delivery_minutes(data)
     resident_leaders = {
@@ -321,13 +350,21 @@ def ladder(data: IndexData) -> Ladder:
     resident_minutes = sum(m for (_s, p), (m, _led) in delivered.items() if p not in data.staff)
     if resident_leaders:
         evidence.append(
-            ("co-produce", _("%(n)d residents led sessions") % {"n": len(resident_leaders)})
+            (
+                "co-produce",
+                ngettext(
+                    "%(n)d resident led sessions",
+                    "%(n)d residents led sessions",
+                    len(resident_leaders),
+                )
+                % {"n": len(resident_leaders)},
+            )
         )
     if resident_minutes:
         evidence.append(
             (
                 "co-produce",
-                _("%(h)d hours delivered by residents") % {"h": round(resident_minutes / 60)},
+                _("%(t)s delivered by residents") % {"t": format_minutes(resident_minutes)},
             )
         )
     rung = max((LADDER.index(r) for r, _text in evidence), default=0)

@@ -426,7 +426,7 @@ def test_the_service_index_has_its_six_components_and_its_rung_with_evidence(
     assert body["participants"] == 2
     assert body["end"] == timezone.localdate().isoformat()
     assert body["ladder"]["rung"] == "co-produce"
-    assert {"rung": "co-produce", "evidence": "1 residents led sessions"} in body["ladder"][
+    assert {"rung": "co-produce", "evidence": "1 resident led sessions"} in body["ladder"][
         "evidence"
     ]
     shared = next(c for c in body["components"] if c["principle"] == "shared_roles")
