@@ -1468,6 +1468,108 @@ def service_detail(request: HttpRequest, slug: str, service_id: PathId) -> Servi
     return _service_out(viewer, service_id)
 
 
+class ServiceChangeIn(Schema):
+    status: Literal["planning", "running", "paused", "ended"] | None = None
+    review_on: date | None = Field(
+        default=None, description="The next review date; participants are asked to check in on it."
+    )
+
+
+@router.patch(
+    "/communities/{slug}/services/{service_id}", response={200: ServiceOut, **WRITE_ERRORS}
+)
+def service_change(
+    request: HttpRequest, slug: str, payload: ServiceChangeIn, service_id: PathId
+) -> ServiceOut:
+    """Change a service's status or its next review date (the people who run it, or a coordinator)."""
+    viewer = membership_for(request, slug)
+    service = _service_or_404(viewer, service_id)
+    with transaction.atomic():
+        if payload.status is not None:
+            services.service_set_status(
+                service=service, status=payload.status, changed_by=caller(request)
+            )
+        if payload.review_on is not None:
+            services.service_set_review(
+                service=service, review_on=payload.review_on, changed_by=caller(request)
+            )
+    return _service_out(viewer, service.pk)
+
+
+class MilestoneIn(Schema):
+    title: Title
+    due_on: date | None = None
+
+
+class MilestoneStatusIn(Schema):
+    status: Literal["planned", "in_progress", "done", "dropped"]
+    done_on: date | None = Field(default=None, description="When it was done; today if not given.")
+
+
+@router.post(
+    "/communities/{slug}/services/{service_id}/milestones",
+    response={201: ServiceOut, **WRITE_ERRORS},
+)
+def milestone_add(
+    request: HttpRequest, slug: str, payload: MilestoneIn, service_id: PathId
+) -> Status[ServiceOut]:
+    """Add a result the service aims for; it shows on the service with its progress."""
+    viewer = membership_for(request, slug)
+    service = _service_or_404(viewer, service_id)
+    services.milestone_add(
+        service=service, added_by=caller(request), title=payload.title, due_on=payload.due_on
+    )
+    return Status(201, _service_out(viewer, service.pk))
+
+
+@router.post(
+    "/communities/{slug}/milestones/{milestone_id}/status",
+    response={200: ServiceOut, **WRITE_ERRORS},
+)
+def milestone_status(
+    request: HttpRequest, slug: str, payload: MilestoneStatusIn, milestone_id: PathId
+) -> ServiceOut:
+    """Mark a milestone planned, in progress, done (dated) or dropped."""
+    viewer = membership_for(request, slug)
+    milestone = (
+        Milestone.objects.filter(community=viewer.community, pk=milestone_id)
+        .select_related("service")
+        .first()
+    )
+    if milestone is None:
+        raise Http404
+    services.milestone_set_status(
+        milestone=milestone,
+        status=payload.status,
+        changed_by=caller(request),
+        done_on=payload.done_on,
+    )
+    return _service_out(viewer, milestone.service_id)
+
+
+class PreferenceIn(Schema):
+    frequency: Literal["immediate", "daily"] = Field(
+        description="E-mails about co-production at once, or in one daily digest."
+    )
+
+
+class PreferenceOut(Schema):
+    frequency: Literal["immediate", "daily"]
+
+
+@router.put(
+    "/communities/{slug}/notification-preference",
+    response={200: PreferenceOut, **WRITE_ERRORS},
+)
+def preference_set(request: HttpRequest, slug: str, payload: PreferenceIn) -> PreferenceOut:
+    """How often you hear about co-production in this community by e-mail (in-app notices come at once)."""
+    viewer = membership_for(request, slug)
+    preference = services.notification_preference_set(
+        community=viewer.community, user=caller(request), frequency=payload.frequency
+    )
+    return PreferenceOut(frequency=preference.frequency)  # type: ignore[arg-type]
+
+
 # The co-production index ---------------------------------------------------------------
 
 
