@@ -25,6 +25,16 @@ from coproduce.people.models import Skill, SkillCategory, User
 SKILLS_FILE = Path(__file__).resolve().parent.parent / "people" / "data" / "skills.json"
 
 
+def require_member(*, community: Community, user: User) -> Membership:
+    """The person's active membership (and active account), or PermissionDenied."""
+    membership = Membership.objects.filter(community=community, user=user).first()
+    if membership is None or not membership.is_active or not user.is_active:
+        raise PermissionDenied(
+            _("Only active members of %(c)s can do this.") % {"c": community.name}
+        )
+    return membership
+
+
 def require_staff(*, community: Community, user: User) -> Membership:
     """The acting person's active coordinator or admin membership, or PermissionDenied."""
     membership = Membership.objects.filter(community=community, user=user).first()

@@ -8,40 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coproduce.communities.models import Community, Membership, Neighbourhood
-from coproduce.communities.services import require_staff
+from coproduce.communities.services import require_member, require_staff
 from coproduce.exchanges.models import Conversation, Listing, Message
 from coproduce.lib.errors import Conflict
 from coproduce.lib.geo import coarsen, valid_point
 from coproduce.lib.weekly import Window, windows_to_json
 from coproduce.people.models import Skill, User
-from coproduce.people.services import consent_current
+from coproduce.people.services import broker_check
 
 MAX_EXPIRY_DAYS = 365
 
 
-def _active_membership(community: Community, user: User) -> Membership:
-    membership = (
-        Membership.objects.filter(community=community, user=user).select_related("user").first()
-    )
-    if membership is None or not membership.is_active or not membership.user.is_active:
-        raise PermissionDenied(
-            _("Only active members of %(c)s can do this.") % {"c": community.name}
-        )
-    return membership
-
-
 def _acting_for(community: Community, owner: User, acting: User) -> None:
-    """A member acts for themselves; a coordinator may act for a member who consented to it."""
-    if acting.pk == owner.pk:
-        _active_membership(community, owner)
-        return
-    require_staff(community=community, user=acting)
-    _active_membership(community, owner)
-    if not consent_current(community=community, user=owner, purpose="broker_entry"):
-        raise PermissionDenied(
-            _("%(o)s has not agreed to a coordinator acting for them; record their consent first.")
-            % {"o": owner}
-        )
+    """A member acts for themselves; a coordinator for an active member who consented to it."""
+    if broker_check(community=community, member=owner, acting=acting) is not None:
+        require_member(community=community, user=owner)
 
 
 def _place(
@@ -202,7 +183,7 @@ def _clean_body(body: str) -> str:
 def conversation_start(*, listing: Listing, responder: User, body: str) -> Conversation:
     """Answer an open listing: a private conversation with its owner (one per responder)."""
     community = listing.community
-    _active_membership(community, responder)
+    require_member(community=community, user=responder)
     body = _clean_body(body)
     if listing.owner_id == responder.pk:
         raise Conflict(_("This is your own listing."))
@@ -233,7 +214,7 @@ def message_send(*, conversation: Conversation, author: User, body: str) -> Mess
     """Add a message; only the two people in the conversation (or a coordinator acting for one) may."""
     if not conversation.involves(author):
         raise PermissionDenied(_("This conversation is between two other people."))
-    _active_membership(conversation.community, author)
+    require_member(community=conversation.community, user=author)
     message = Message.objects.create(
         community_id=conversation.community_id,
         conversation=conversation,

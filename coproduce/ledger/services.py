@@ -33,7 +33,7 @@ from coproduce.ledger.models import Account, Category, Entry, LimitChange, Trans
 from coproduce.lib.duration import format_minutes
 from coproduce.lib.errors import Conflict
 from coproduce.people.models import User
-from coproduce.people.services import consent_current
+from coproduce.people.services import broker_check, consent_current
 
 MAX_TRANSFER_MINUTES = 100 * 60  # one record of more than 100 hours is a typing mistake
 ISSUER_FLOOR_MINUTES = -1_000_000 * 60
@@ -326,26 +326,6 @@ def _create(
 # Exchanges between two members ---------------------------------------------------------
 
 
-def _acting_member(community: Community, member: User, acting: User) -> User | None:
-    """Who the acting person speaks for: themselves (None), or a member they broker for."""
-    if acting.pk == member.pk:
-        membership = _membership(community, member)
-        if membership is None or not membership.is_active or not member.is_active:
-            raise PermissionDenied(
-                _("Only active members of %(c)s can record time.") % {"c": community.name}
-            )
-        return None
-    require_staff(community=community, user=acting)
-    if not consent_current(community=community, user=member, purpose="broker_entry"):
-        raise PermissionDenied(
-            _(
-                "%(m)s has not agreed to a coordinator recording for them; record their consent first."
-            )
-            % {"m": member}
-        )
-    return member
-
-
 @transaction.atomic
 def transfer_record(
     *,
@@ -370,7 +350,7 @@ def transfer_record(
     speaker = recording_for or recorded_by
     if speaker.pk not in (payer.pk, payee.pk):
         raise PermissionDenied(_("You can record only exchanges you took part in."))
-    on_behalf_of = _acting_member(community, speaker, recorded_by)
+    on_behalf_of = broker_check(community=community, member=speaker, acting=recorded_by)
     digest = _digest(
         {
             "kind": "exchange",
@@ -632,7 +612,7 @@ def transfer_donate(
 ) -> Transfer:
     """A member gives some of their credits to the community pot; it completes at once."""
     minutes = _check_minutes(minutes)
-    on_behalf_of = _acting_member(community, donor, recorded_by)
+    on_behalf_of = broker_check(community=community, member=donor, acting=recorded_by)
     digest = _digest({"kind": "donation", "donor": donor.pk, "minutes": minutes})
     replay = _replayed(community, idempotency_key, digest)
     if replay is not None:

@@ -4,14 +4,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coproduce.communities.models import Community, Membership, Neighbourhood
-from coproduce.communities.services import require_staff
+from coproduce.communities.services import require_member, require_staff
 from coproduce.lib.geo import coarsen, valid_point
 from coproduce.lib.weekly import Window
 from coproduce.people.models import (
@@ -210,6 +210,21 @@ def consent_withdraw(*, community: Community, user: User, purpose: str) -> int:
     return Consent.objects.filter(
         community=community, user=user, purpose=purpose, withdrawn_at__isnull=True
     ).update(withdrawn_at=timezone.now())
+
+
+def broker_check(*, community: Community, member: User, acting: User) -> User | None:
+    """Who `acting` speaks for: themselves (None, if an active member), or `member`, when `acting`
+    is a coordinator and `member` has agreed to a coordinator acting for them (broker entry)."""
+    if acting.pk == member.pk:
+        require_member(community=community, user=member)
+        return None
+    require_staff(community=community, user=acting)
+    if not consent_current(community=community, user=member, purpose=Consent.Purpose.BROKER_ENTRY):
+        raise PermissionDenied(
+            _("%(o)s has not agreed to a coordinator acting for them; record their consent first.")
+            % {"o": member}
+        )
+    return member
 
 
 def consent_current(*, community: Community, user: User, purpose: str) -> bool:
