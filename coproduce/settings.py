@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "coproduce.ledger",
     "coproduce.coproduction",
     "coproduce.exchanges",
+    "coproduce.matching",
+    "coproduce.insight",
+    "coproduce.evidence",
+    "coproduce.directory",
     "coproduce.api",
 ]
 

@@ -15,4 +15,9 @@ urlpatterns = [
     path("c/<slug:slug>/", include("coproduce.exchanges.urls")),
     path("c/<slug:slug>/", include("coproduce.ledger.urls")),
     path("c/<slug:slug>/", include("coproduce.coproduction.urls")),
+    path("c/<slug:slug>/", include("coproduce.matching.urls")),
+    path("c/<slug:slug>/", include("coproduce.insight.urls")),
+    path("c/<slug:slug>/", include("coproduce.evidence.urls")),
+    path("open311/v2/", include("coproduce.insight.open311.urls")),
+    path("hsds/", include("coproduce.directory.urls")),
 ]

@@ -16,8 +16,11 @@ from coproduce.api.auth import BrowserSession, TokenAuth
 from coproduce.api.parser import StrictJSONParser
 from coproduce.communities.api import router as communities_router
 from coproduce.coproduction.api import router as coproduction_router
+from coproduce.evidence.api import router as evidence_router
 from coproduce.exchanges.api import router as exchanges_router
+from coproduce.insight.api import router as insight_router
 from coproduce.ledger.api import router as ledger_router
+from coproduce.matching.api import router as matching_router
 from coproduce.people.api import router as people_router
 
 api = NinjaAPI(
@@ -40,6 +43,9 @@ api.add_router("/", people_router)
 api.add_router("/", exchanges_router)
 api.add_router("/", ledger_router)
 api.add_router("/", coproduction_router)
+api.add_router("/", matching_router)
+api.add_router("/", insight_router)
+api.add_router("/", evidence_router)
 
 token_urls = (
     [
