@@ -349,18 +349,6 @@ def _widths() -> dict[str, Any]:
     }
 
 
-# The schema change tried on this benchmark's own database: `state` out of the two indexes
-# that hold it, and room on each page, so that confirming (pending -> completed) can be a
-# HOT update, which writes no index entry and whose old row version is pruned on its page.
-HOT_CONFIRM = (
-    'DROP INDEX "ledger_tran_communi_7d40dc_idx"',
-    'DROP INDEX "ledger_tran_communi_a30500_idx"',
-    "CREATE INDEX bench_transfer_auto_confirm ON ledger_transfer (community_id, auto_confirm_at)",
-    "CREATE INDEX bench_transfer_awaiting ON ledger_transfer (community_id, awaiting_id)",
-    "ALTER TABLE ledger_transfer SET (fillfactor = 85)",
-)
-
-
 def _isolated(
     path: str, make_client: Callable[[int], Any], members: Any, seconds: float
 ) -> dict[str, Any]:
@@ -512,7 +500,7 @@ def _run(args: argparse.Namespace, *, postgres: bool, data_dir: Path) -> dict[st
                             server=server if path in (HTTP_API, ONE_QUERY) else None,
                         )
                     )
-        isolated = experiment = None
+        isolated = None
         if postgres:
             # The API writes the same rows as the record + confirm services, so its storage is
             # theirs; it is too slow here to fill the tables enough to measure on its own.
@@ -524,16 +512,6 @@ def _run(args: argparse.Namespace, *, postgres: bool, data_dir: Path) -> dict[st
                     (RAW_SQL, raw),
                 )
             ]
-            with connection.cursor() as cursor:
-                for statement in HOT_CONFIRM:
-                    cursor.execute(statement)
-            experiment = _isolated(
-                SERVICE,
-                lambda _i: RecordAndConfirm(members),
-                members,
-                STORAGE_WINDOWS * args.seconds,
-            )
-            experiment["schema"] = list(HOT_CONFIRM)
     finally:
         server.stop()
     return {
@@ -547,7 +525,6 @@ def _run(args: argparse.Namespace, *, postgres: bool, data_dir: Path) -> dict[st
         "rows": [asdict(row) for row in rows],
         "statements": statements,
         "isolated": isolated,
-        "experiment": experiment,
     }
 
 

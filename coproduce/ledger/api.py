@@ -328,6 +328,21 @@ def _visible_transfers(viewer: Membership) -> QuerySet[Transfer]:
     )
 
 
+def _visible_or_404(viewer: Membership, transfer_id: int) -> Transfer:
+    """The bare transfer, if the caller may see it: what a write needs before the service
+    locks it (one query, no names or entries; the answer is read after the write)."""
+    transfers = Transfer.objects.filter(community=viewer.community, pk=transfer_id)
+    if not viewer.is_staff:
+        transfers = transfers.filter(
+            entries__account__kind=Account.Kind.MEMBER, entries__account__user=viewer.user
+        )
+    transfer = transfers.first()
+    if transfer is None:
+        raise Http404
+    transfer.community = viewer.community
+    return transfer
+
+
 def _transfer_or_404(viewer: Membership, transfer_id: int) -> Transfer:
     transfer = _visible_transfers(viewer).filter(pk=transfer_id).first()
     if transfer is None:
@@ -630,7 +645,7 @@ def transfer_confirm(
     Confirming twice changes nothing; a rejected one, or one that would break a limit, is a 409.
     """
     viewer = membership_for(request, slug)
-    transfer = _transfer_or_404(viewer, transfer_id)
+    transfer = _visible_or_404(viewer, transfer_id)
     services.transfer_confirm(transfer=transfer, confirmed_by=caller(request))
     return _transfer_out(_transfer_or_404(viewer, transfer_id), viewer)
 
@@ -647,7 +662,7 @@ def transfer_reject(
 ) -> TransferOut:
     """Reject an exchange waiting for you: nothing moves. A completed one is a 409."""
     viewer = membership_for(request, slug)
-    transfer = _transfer_or_404(viewer, transfer_id)
+    transfer = _visible_or_404(viewer, transfer_id)
     services.transfer_reject(transfer=transfer, rejected_by=caller(request), reason=payload.reason)
     return _transfer_out(_transfer_or_404(viewer, transfer_id), viewer)
 
@@ -668,7 +683,7 @@ def transfer_reverse(
     """
     viewer = membership_for(request, slug)
     _require_staff(viewer)
-    transfer = _transfer_or_404(viewer, transfer_id)
+    transfer = _visible_or_404(viewer, transfer_id)
     reversal = services.transfer_reverse(
         transfer=transfer, reversed_by=caller(request), reason=payload.reason
     )

@@ -270,8 +270,19 @@ class Transfer(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["community", "state", "auto_confirm_at"]),
-            models.Index(fields=["community", "awaiting", "state"]),
+            # Only pending transfers are looked up by who they await and when they fall due,
+            # and they are few: partial indexes stay small, and lose a transfer once it is
+            # answered, where full ones would keep an entry for every transfer ever made.
+            models.Index(
+                fields=["auto_confirm_at"],
+                condition=Q(state="pending"),
+                name="transfer_pending_due",
+            ),
+            models.Index(
+                fields=["community", "awaiting"],
+                condition=Q(state="pending"),
+                name="transfer_pending_awaiting",
+            ),
             models.Index(
                 fields=["pays_for_type", "pays_for_id"],
                 condition=Q(pays_for_id__isnull=False),

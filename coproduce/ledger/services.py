@@ -3,20 +3,20 @@
 The pattern is always *lock, re-check, write*: the transfer row, then its accounts in
 primary-key order (so two transfers touching the same accounts cannot deadlock), then the
 state is checked again, the limits are checked against the locked balances, and the
-balances move with F() expressions in the same transaction that marks the transfer
+balances move by conditional UPDATEs in the same transaction that marks the transfer
 completed. A repeated call (the same idempotency key and body, a second confirm) is
 answered without a second effect.
 """
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,23 +58,46 @@ def _membership(community: Community, user: User) -> Membership | None:
     return Membership.objects.filter(community=community, user=user).first()
 
 
+def _member_accounts(
+    *, community: Community, users: Sequence[User]
+) -> tuple[dict[int, Membership], dict[int, Account]]:
+    """The memberships and accounts of members (by user id), accounts opened with the
+    community's limits on first use: two queries however many people. Anyone who is not an
+    active or suspended member is refused."""
+    memberships = {
+        m.user_id: m
+        for m in Membership.objects.filter(
+            community=community,
+            user__in=users,
+            state__in=[Membership.State.ACTIVE, Membership.State.SUSPENDED],
+        )
+    }
+    for user in users:
+        if user.pk not in memberships:
+            raise ValidationError(
+                {"account": _("%(u)s is not a member of %(c)s.") % {"u": user, "c": community.name}}
+            )
+    accounts = {
+        a.user_id: a
+        for a in Account.objects.filter(
+            community=community, kind=Account.Kind.MEMBER, user__in=users
+        )
+    }
+    for user in users:
+        if user.pk not in accounts:
+            accounts[user.pk] = _account_get_or_create(
+                community=community,
+                kind=Account.Kind.MEMBER,
+                user=user,
+                floor=community.floor_minutes,
+                ceiling=community.ceiling_minutes,
+            )
+    return memberships, {user_id: a for user_id, a in accounts.items() if user_id is not None}
+
+
 def account_for_member(*, community: Community, user: User) -> Account:
     """The member's account in the community, opened with the community's limits on first use."""
-    membership = _membership(community, user)
-    if membership is None or membership.state not in (
-        Membership.State.ACTIVE,
-        Membership.State.SUSPENDED,
-    ):
-        raise ValidationError(
-            {"account": _("%(u)s is not a member of %(c)s.") % {"u": user, "c": community.name}}
-        )
-    return _account_get_or_create(
-        community=community,
-        kind=Account.Kind.MEMBER,
-        user=user,
-        floor=community.floor_minutes,
-        ceiling=community.ceiling_minutes,
-    )
+    return _member_accounts(community=community, users=[user])[1][user.pk]
 
 
 def account_for_organisation(
@@ -196,23 +219,49 @@ def _check_same_community(community: Community, accounts: Sequence[Account]) -> 
 
 
 def _digest(payload: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    """A fingerprint of a request's body, kept with its idempotency key: 128 bits is plenty to
+    tell two bodies apart, and half the width of the whole SHA-256 in every transfer row."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[
+        :32
+    ]
 
 
-def _replayed(community: Community, key: str | None, digest: str) -> Transfer | None:
-    """The transfer already made with this key, or None; the same key with another body is a 409."""
-    if not key:
-        return None
-    if len(key) > 100:
+def _idempotent(
+    *, community: Community, key: str | None, digest: str, write: Callable[[], Transfer]
+) -> Transfer:
+    """Run `write` (the checks and the writes of one transfer) in one transaction, answering a
+    replayed idempotency key with the transfer it made.
+
+    Nothing is looked up before writing: a key used before makes the INSERT break the
+    (community, key) unique constraint, and only then is the earlier transfer read. So a
+    retry with the same body gets the first transfer back, whatever has changed since (even if
+    a check would now refuse it); the same key with another body is a 409. A write that ends in
+    a refusal is rolled back whole.
+    """
+    if key is not None and len(key) > 100:
         raise ValidationError(
             {"idempotency_key": _("An idempotency key is at most 100 characters.")}
         )
-    existing = Transfer.objects.filter(community=community, idempotency_key=key).first()
-    if existing is None:
-        return None
-    if existing.request_digest != digest:
-        raise Conflict(_("This idempotency key was already used for a different transfer."))
-    return existing
+    try:
+        with transaction.atomic():
+            return write()
+    except (IntegrityError, ValidationError, PermissionDenied, Conflict) as refusal:
+        existing = (
+            Transfer.objects.filter(community=community, idempotency_key=key).first()
+            if key
+            else None
+        )
+        if existing is not None:
+            if existing.request_digest != digest:
+                raise Conflict(
+                    _("This idempotency key was already used for a different transfer.")
+                ) from None
+            return existing
+        if isinstance(refusal, IntegrityError):
+            raise Conflict(
+                _("This transfer was recorded at the same moment by another request.")
+            ) from None
+        raise
 
 
 def _check_limits(locked: dict[int, Account], amounts: dict[int, int]) -> None:
@@ -239,31 +288,57 @@ def _check_limits(locked: dict[int, Account], amounts: dict[int, int]) -> None:
             )
 
 
+def _move(amounts: dict[int, int]) -> dict[int, int]:
+    """Move balances by `amounts` (account id -> minutes), each account locked by its UPDATE,
+    in primary-key order so that two transfers over the same accounts cannot deadlock.
+
+    The limits are the UPDATE's own condition, checked against the locked row, so no
+    concurrent transfer can slip between the check and the write; an account that would
+    leave its limits is not updated and raises LimitExceeded, which rolls the transaction
+    back. One statement an account, and the new balances come back with it (RETURNING, in
+    SQLite since 3.35 and in PostgreSQL); the ORM's update() cannot return them.
+    """
+    sql = (
+        f"UPDATE {Account._meta.db_table} SET balance_minutes = balance_minutes + %s"
+        " WHERE id = %s AND balance_minutes + %s BETWEEN floor_minutes AND ceiling_minutes"
+        " RETURNING balance_minutes"
+    )
+    balances: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for account_id in sorted(amounts):
+            cursor.execute(sql, [amounts[account_id], account_id, amounts[account_id]])
+            row = cursor.fetchone()
+            if row is None:
+                account = Account.objects.select_related("user__profile", "organisation").get(
+                    pk=account_id
+                )
+                _check_limits({account_id: account}, {account_id: amounts[account_id]})
+                raise Conflict(_("The account changed while this was recorded; try again."))
+            balances[account_id] = row[0]
+    return balances
+
+
+def _warn_low(transfer: Transfer, balances: dict[int, int]) -> None:
+    """The soft warning level: tell the member and the coordinators, block nothing."""
+    low = [pk for pk, balance in balances.items() if balance < transfer.community.warning_minutes]
+    if low:
+        notifications.balance_low(
+            transfer=transfer,
+            accounts=list(Account.objects.filter(pk__in=low).select_related("user")),
+        )
+
+
 def _apply(transfer: Transfer, confirmed_by: User | None) -> Transfer:
-    """Complete a pending transfer: lock its accounts in key order, check limits, move balances."""
+    """Complete a pending transfer (locked by the caller): move its balances, mark it completed."""
     amounts = dict(
         Entry.objects.filter(transfer=transfer).values_list("account_id", "amount_minutes")
     )
-    ids = sorted(amounts)
-    locked = {
-        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    }
-    _check_limits(locked, amounts)
-    for account_id in ids:
-        Account.objects.filter(pk=account_id).update(
-            balance_minutes=F("balance_minutes") + amounts[account_id]
-        )
+    balances = _move(amounts)
     transfer.state = Transfer.State.COMPLETED
     transfer.completed_at = timezone.now()
     transfer.confirmed_by = confirmed_by
     transfer.save(update_fields=["state", "completed_at", "confirmed_by"])
-    warned = [
-        locked[i]
-        for i in ids
-        if locked[i].balance_minutes + amounts[i] < transfer.community.warning_minutes
-    ]
-    if warned:
-        notifications.balance_low(transfer=transfer, accounts=warned)
+    _warn_low(transfer, balances)
     return transfer
 
 
@@ -275,6 +350,7 @@ def _create(
     recorded_by: User,
     category: str,
     description: str,
+    completed_by: User | None = None,
     on_behalf_of: User | None = None,
     awaiting: User | None = None,
     reverses: Transfer | None = None,
@@ -283,7 +359,13 @@ def _create(
     digest: str = "",
     pays_for: Model | None = None,
 ) -> Transfer:
-    """Write a transfer and its entries (pending). The caller completes it or leaves it waiting."""
+    """Write a transfer and its entries: pending while it awaits someone, otherwise completed
+    now (by `completed_by`, the recorder unless said), its balances moved in this transaction.
+
+    A transfer that completes at once is written completed, never written pending and then
+    updated: one row version, not two. Its row goes in before the balances move, so that a
+    replayed idempotency key fails at the first write, before any account is locked.
+    """
     if (
         sum(leg.minutes for leg in legs) != 0
         or len(legs) < 2
@@ -291,42 +373,40 @@ def _create(
     ):
         raise ValidationError({"minutes": _("A transfer's sides must balance.")})
     now = timezone.now()
-    transfer = Transfer(
+    completes = awaiting is None
+    transfer = Transfer.objects.create(
         community=community,
         kind=kind,
+        state=Transfer.State.COMPLETED if completes else Transfer.State.PENDING,
         category=category,
         description=description,
         minutes=sum(leg.minutes for leg in legs if leg.minutes > 0),
         recorded_by=recorded_by,
         on_behalf_of=on_behalf_of,
         awaiting=awaiting,
+        confirmed_by=(completed_by or recorded_by) if completes else None,
+        completed_at=now if completes else None,
         reverses=reverses,
         reason=reason,
         idempotency_key=idempotency_key or None,
-        request_digest=digest,
+        request_digest=digest if idempotency_key else "",
         pays_for=pays_for,
-        auto_confirm_at=now + timedelta(days=community.auto_confirm_days) if awaiting else None,
+        auto_confirm_at=None if completes else now + timedelta(days=community.auto_confirm_days),
     )
-    try:
-        with transaction.atomic():
-            transfer.save()
-    except IntegrityError:
-        raise Conflict(
-            _("This transfer was recorded at the same moment by another request.")
-        ) from None
     Entry.objects.bulk_create(
         Entry(
             community=community, transfer=transfer, account=leg.account, amount_minutes=leg.minutes
         )
         for leg in legs
     )
+    if completes:
+        _warn_low(transfer, _move({leg.account.pk: leg.minutes for leg in legs}))
     return transfer
 
 
 # Exchanges between two members ---------------------------------------------------------
 
 
-@transaction.atomic
 def transfer_record(
     *,
     community: Community,
@@ -345,62 +425,68 @@ def transfer_record(
     The recorder is the payer or the payee, or a coordinator recording for one of them
     (`recording_for`, with that member's broker-entry consent on record).
     """
-    minutes = _check_minutes(minutes)
-    description = _check_text(description, category)
     speaker = recording_for or recorded_by
-    if speaker.pk not in (payer.pk, payee.pk):
-        raise PermissionDenied(_("You can record only exchanges you took part in."))
-    on_behalf_of = broker_check(community=community, member=speaker, acting=recorded_by)
     digest = _digest(
         {
             "kind": "exchange",
             "payer": payer.pk,
             "payee": payee.pk,
             "minutes": minutes,
-            "description": description,
+            "description": description.strip(),
             "category": category,
             "for": speaker.pk,
         }
     )
-    replay = _replayed(community, idempotency_key, digest)
-    if replay is not None:
-        return replay
-    payer_account = account_for_member(community=community, user=payer)
-    payee_account = account_for_member(community=community, user=payee)
-    _check_same_community(community, [payer_account, payee_account])
-    other = payee if speaker.pk == payer.pk else payer
-    other_membership = _membership(community, other)
-    if other_membership is None or not other_membership.is_active:
-        raise ValidationError(
-            {
-                "payee": _("%(o)s is not an active member of %(c)s.")
-                % {"o": other, "c": community.name}
-            }
+
+    def write() -> Transfer:
+        checked = _check_minutes(minutes)
+        text = _check_text(description, category)
+        if speaker.pk not in (payer.pk, payee.pk):
+            raise PermissionDenied(_("You can record only exchanges you took part in."))
+        if payer.pk == payee.pk:
+            raise ValidationError({"account": _("An account cannot pay itself.")})
+        on_behalf_of = broker_check(community=community, member=speaker, acting=recorded_by)
+        memberships, accounts = _member_accounts(community=community, users=[payer, payee])
+        other = payee if speaker.pk == payer.pk else payer
+        if not memberships[other.pk].is_active:
+            raise ValidationError(
+                {
+                    "payee": _("%(o)s is not an active member of %(c)s.")
+                    % {"o": other, "c": community.name}
+                }
+            )
+        payer_account, payee_account = accounts[payer.pk], accounts[payee.pk]
+        # Fail early with a clear message; the limits hold, under lock, when it completes.
+        _check_limits(
+            {a.pk: a for a in (payer_account, payee_account)},
+            {payer_account.pk: -checked, payee_account.pk: checked},
         )
-    # Fail early with a clear message; the limits are checked again, under lock, on completion.
-    _check_limits(
-        {a.pk: a for a in (payer_account, payee_account)},
-        {payer_account.pk: -minutes, payee_account.pk: minutes},
-    )
-    transfer = _create(
-        community=community,
-        kind=Transfer.Kind.EXCHANGE,
-        legs=[Leg(payer_account, -minutes), Leg(payee_account, minutes)],
-        recorded_by=recorded_by,
-        on_behalf_of=on_behalf_of,
-        awaiting=other,
-        category=category,
-        description=description,
-        idempotency_key=idempotency_key,
-        digest=digest,
-        pays_for=pays_for,
-    )
-    notifications.confirmation_needed(transfer=transfer)
-    return transfer
+        transfer = _create(
+            community=community,
+            kind=Transfer.Kind.EXCHANGE,
+            legs=[Leg(payer_account, -checked), Leg(payee_account, checked)],
+            recorded_by=recorded_by,
+            on_behalf_of=on_behalf_of,
+            awaiting=other,
+            category=category,
+            description=text,
+            idempotency_key=idempotency_key,
+            digest=digest,
+            pays_for=pays_for,
+        )
+        notifications.confirmation_needed(transfer=transfer)
+        return transfer
+
+    return _idempotent(community=community, key=idempotency_key, digest=digest, write=write)
 
 
 def _lock_pending(transfer: Transfer) -> Transfer:
-    return Transfer.objects.select_for_update().select_related("community").get(pk=transfer.pk)
+    """The transfer, locked, with what its notices need (only its own row is locked)."""
+    return (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("community", "recorded_by", "awaiting")
+        .get(pk=transfer.pk)
+    )
 
 
 def _check_may_answer(transfer: Transfer, user: User) -> None:
@@ -469,7 +555,7 @@ def transfers_autoconfirm(*, now: datetime | None = None) -> tuple[int, int]:
     for pk in due:
         try:
             with transaction.atomic():
-                locked = Transfer.objects.select_for_update().select_related("community").get(pk=pk)
+                locked = _lock_pending(Transfer(pk=pk))
                 if locked.state != Transfer.State.PENDING:
                     continue
                 _apply(locked, None)
@@ -494,7 +580,6 @@ def _may_award(organisation: Organisation, user: User) -> bool:
     ).exists()
 
 
-@transaction.atomic
 def transfer_group(
     *,
     community: Community,
@@ -510,39 +595,38 @@ def transfer_group(
     It completes at once: the coordinator is the community's trusted recorder, and every
     account is checked against its limits under lock. Any payer's side may be reversed.
     """
-    require_staff(community=community, user=recorded_by)
-    description = _check_text(description, category)
-    for leg in legs:
-        _check_minutes(abs(leg.minutes) if isinstance(leg.minutes, int) else leg.minutes)
-    _check_same_community(community, [leg.account for leg in legs])
-    if len(legs) > 500:
-        raise ValidationError({"legs": _("A group transfer can have at most 500 people.")})
     digest = _digest(
         {
             "kind": "group",
             "legs": sorted((leg.account.pk, leg.minutes) for leg in legs),
-            "description": description,
+            "description": description.strip(),
             "category": category,
         }
     )
-    replay = _replayed(community, idempotency_key, digest)
-    if replay is not None:
-        return replay
-    transfer = _create(
-        community=community,
-        kind=Transfer.Kind.GROUP,
-        legs=legs,
-        recorded_by=recorded_by,
-        category=category,
-        description=description,
-        idempotency_key=idempotency_key,
-        digest=digest,
-        pays_for=pays_for,
-    )
-    return _apply(transfer, recorded_by)
+
+    def write() -> Transfer:
+        require_staff(community=community, user=recorded_by)
+        text = _check_text(description, category)
+        for leg in legs:
+            _check_minutes(abs(leg.minutes) if isinstance(leg.minutes, int) else leg.minutes)
+        _check_same_community(community, [leg.account for leg in legs])
+        if len(legs) > 500:
+            raise ValidationError({"legs": _("A group transfer can have at most 500 people.")})
+        return _create(
+            community=community,
+            kind=Transfer.Kind.GROUP,
+            legs=legs,
+            recorded_by=recorded_by,
+            category=category,
+            description=text,
+            idempotency_key=idempotency_key,
+            digest=digest,
+            pays_for=pays_for,
+        )
+
+    return _idempotent(community=community, key=idempotency_key, digest=digest, write=write)
 
 
-@transaction.atomic
 def transfer_award(
     *,
     organisation: Organisation,
@@ -555,53 +639,51 @@ def transfer_award(
 ) -> Transfer:
     """An organisation awards time credits to its volunteers in one go, from its awards account."""
     community = organisation.community
-    if not _may_award(organisation, recorded_by):
-        raise PermissionDenied(
-            _("Only %(o)s's managers and staff, or a coordinator, can award its credits.")
-            % {"o": organisation}
-        )
-    description = _check_text(description, category)
-    if not volunteers:
-        raise ValidationError({"volunteers": _("Choose who receives the award.")})
-    if len(volunteers) > 500:
-        raise ValidationError({"volunteers": _("Award at most 500 people at once.")})
-    if len({u.pk for u, _m in volunteers}) != len(volunteers):
-        raise ValidationError({"volunteers": _("Each person can appear once in an award.")})
     digest = _digest(
         {
             "kind": "award",
             "org": organisation.pk,
             "to": sorted((u.pk, m) for u, m in volunteers),
-            "description": description,
+            "description": description.strip(),
             "category": category,
         }
     )
-    replay = _replayed(community, idempotency_key, digest)
-    if replay is not None:
-        return replay
-    issuer = account_for_organisation(organisation=organisation, kind=Account.Kind.ISSUER)
-    legs = [
-        Leg(account_for_member(community=community, user=u), _check_minutes(m))
-        for u, m in volunteers
-    ]
-    legs.append(Leg(issuer, -sum(leg.minutes for leg in legs)))
-    transfer = _create(
-        community=community,
-        kind=Transfer.Kind.AWARD,
-        legs=legs,
-        recorded_by=recorded_by,
-        category=category,
-        description=description,
-        idempotency_key=idempotency_key,
-        digest=digest,
-        pays_for=pays_for,
-    )
-    _apply(transfer, recorded_by)
-    notifications.awarded(transfer=transfer)
-    return transfer
+
+    def write() -> Transfer:
+        if not _may_award(organisation, recorded_by):
+            raise PermissionDenied(
+                _("Only %(o)s's managers and staff, or a coordinator, can award its credits.")
+                % {"o": organisation}
+            )
+        text = _check_text(description, category)
+        if not volunteers:
+            raise ValidationError({"volunteers": _("Choose who receives the award.")})
+        if len(volunteers) > 500:
+            raise ValidationError({"volunteers": _("Award at most 500 people at once.")})
+        if len({u.pk for u, _m in volunteers}) != len(volunteers):
+            raise ValidationError({"volunteers": _("Each person can appear once in an award.")})
+        minutes = [_check_minutes(m) for _u, m in volunteers]
+        issuer = account_for_organisation(organisation=organisation, kind=Account.Kind.ISSUER)
+        accounts = _member_accounts(community=community, users=[u for u, _m in volunteers])[1]
+        legs = [Leg(accounts[u.pk], m) for (u, _m), m in zip(volunteers, minutes, strict=True)]
+        legs.append(Leg(issuer, -sum(minutes)))
+        transfer = _create(
+            community=community,
+            kind=Transfer.Kind.AWARD,
+            legs=legs,
+            recorded_by=recorded_by,
+            category=category,
+            description=text,
+            idempotency_key=idempotency_key,
+            digest=digest,
+            pays_for=pays_for,
+        )
+        notifications.awarded(transfer=transfer)
+        return transfer
+
+    return _idempotent(community=community, key=idempotency_key, digest=digest, write=write)
 
 
-@transaction.atomic
 def transfer_donate(
     *,
     community: Community,
@@ -611,31 +693,29 @@ def transfer_donate(
     idempotency_key: str | None = None,
 ) -> Transfer:
     """A member gives some of their credits to the community pot; it completes at once."""
-    minutes = _check_minutes(minutes)
-    on_behalf_of = broker_check(community=community, member=donor, acting=recorded_by)
     digest = _digest({"kind": "donation", "donor": donor.pk, "minutes": minutes})
-    replay = _replayed(community, idempotency_key, digest)
-    if replay is not None:
-        return replay
-    legs = [
-        Leg(account_for_member(community=community, user=donor), -minutes),
-        Leg(account_pot(community=community), minutes),
-    ]
-    transfer = _create(
-        community=community,
-        kind=Transfer.Kind.DONATION,
-        legs=legs,
-        recorded_by=recorded_by,
-        on_behalf_of=on_behalf_of,
-        category=Category.OTHER,
-        description=str(_("Donation to the community pot")),
-        idempotency_key=idempotency_key,
-        digest=digest,
-    )
-    return _apply(transfer, recorded_by)
+
+    def write() -> Transfer:
+        checked = _check_minutes(minutes)
+        on_behalf_of = broker_check(community=community, member=donor, acting=recorded_by)
+        return _create(
+            community=community,
+            kind=Transfer.Kind.DONATION,
+            legs=[
+                Leg(account_for_member(community=community, user=donor), -checked),
+                Leg(account_pot(community=community), checked),
+            ],
+            recorded_by=recorded_by,
+            on_behalf_of=on_behalf_of,
+            category=Category.OTHER,
+            description=str(_("Donation to the community pot")),
+            idempotency_key=idempotency_key,
+            digest=digest,
+        )
+
+    return _idempotent(community=community, key=idempotency_key, digest=digest, write=write)
 
 
-@transaction.atomic
 def transfer_grant(
     *,
     community: Community,
@@ -648,30 +728,31 @@ def transfer_grant(
     pays_for: Model | None = None,
 ) -> Transfer:
     """A coordinator grants credits from the community pot to a member; the pot cannot be overdrawn."""
-    require_staff(community=community, user=granted_by)
-    minutes = _check_minutes(minutes)
-    reason = _check_text(reason, category)
-    digest = _digest({"kind": "grant", "to": recipient.pk, "minutes": minutes, "reason": reason})
-    replay = _replayed(community, idempotency_key, digest)
-    if replay is not None:
-        return replay
-    legs = [
-        Leg(account_pot(community=community), -minutes),
-        Leg(account_for_member(community=community, user=recipient), minutes),
-    ]
-    transfer = _create(
-        community=community,
-        kind=Transfer.Kind.GRANT,
-        legs=legs,
-        recorded_by=granted_by,
-        category=category,
-        description=reason,
-        reason=reason,
-        idempotency_key=idempotency_key,
-        digest=digest,
-        pays_for=pays_for,
+    digest = _digest(
+        {"kind": "grant", "to": recipient.pk, "minutes": minutes, "reason": reason.strip()}
     )
-    return _apply(transfer, granted_by)
+
+    def write() -> Transfer:
+        require_staff(community=community, user=granted_by)
+        checked = _check_minutes(minutes)
+        text = _check_text(reason, category)
+        return _create(
+            community=community,
+            kind=Transfer.Kind.GRANT,
+            legs=[
+                Leg(account_pot(community=community), -checked),
+                Leg(account_for_member(community=community, user=recipient), checked),
+            ],
+            recorded_by=granted_by,
+            category=category,
+            description=text,
+            reason=text,
+            idempotency_key=idempotency_key,
+            digest=digest,
+            pays_for=pays_for,
+        )
+
+    return _idempotent(community=community, key=idempotency_key, digest=digest, write=write)
 
 
 @transaction.atomic
@@ -691,11 +772,8 @@ def transfer_reverse(*, transfer: Transfer, reversed_by: User, reason: str) -> T
     if Transfer.objects.filter(reverses=original).exists():
         raise Conflict(_("This transfer has already been reversed."))
     legs = [
-        Leg(account, -amount)
-        for account, amount in (
-            (e.account, e.amount_minutes)
-            for e in Entry.objects.filter(transfer=original).select_related("account")
-        )
+        Leg(e.account, -e.amount_minutes)
+        for e in Entry.objects.filter(transfer=original).select_related("account")
     ]
     reversal = _create(
         community=community,
@@ -708,7 +786,6 @@ def transfer_reverse(*, transfer: Transfer, reversed_by: User, reason: str) -> T
         reverses=original,
         reason=reason.strip()[:500],
     )
-    _apply(reversal, reversed_by)
     notifications.reversed(transfer=original, reversal=reversal)
     return reversal
 
@@ -730,7 +807,7 @@ def transfer_adjust(
     minutes = _check_minutes(minutes)
     reason = _check_text(reason, Category.OTHER)
     _check_same_community(community, [payer, payee])
-    transfer = _create(
+    return _create(
         community=community,
         kind=Transfer.Kind.ADJUSTMENT,
         legs=[Leg(payer, -minutes), Leg(payee, minutes)],
@@ -739,4 +816,3 @@ def transfer_adjust(
         description=reason,
         reason=reason,
     )
-    return _apply(transfer, adjusted_by)

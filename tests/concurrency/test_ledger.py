@@ -1,8 +1,10 @@
 """The ledger under concurrency, on PostgreSQL: 20 threads at once.
 
-Each race is shown first without the row locks (so we know the test can fail), then with
-the locks that the services take, which stop it. A barrier holds threads after they have
-read balances, so the worst interleaving happens every time rather than by luck.
+Each race is shown first without the protection (so we know the test can fail): without the
+transfer's row lock, or with balances read unlocked, checked in Python and then written. Then
+with what the services do, which stops it: the transfer locked, and each balance moved by one
+UPDATE whose condition is the limit, on the locked row. A barrier holds pairs of threads just
+before balances move, so the worst interleaving happens every time rather than by luck.
 """
 
 import contextlib
@@ -13,7 +15,7 @@ from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection
-from django.db.models import QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 
 from coproduce.communities.models import Community
 from coproduce.ledger import services
@@ -40,17 +42,36 @@ def no_row_locks() -> Iterator[None]:
 
 @contextmanager
 def worst_interleaving() -> Iterator[None]:
-    """Hold each thread, after it has read the balances, until another has read them too."""
+    """Hold each thread just before it moves balances, until another has got there too."""
     barrier = threading.Barrier(2, timeout=0.3)
-    original = services._check_limits
+    original = services._move
 
-    def check_limits(locked: dict[int, Account], amounts: dict[int, int]) -> None:
-        # under the lock the other thread is waiting for our row: nothing to pair with
+    def move(amounts: dict[int, int]) -> dict[int, int]:
+        # under the transfer's lock the other thread waits for our row: nothing to pair with
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
-        original(locked, amounts)
+        return original(amounts)
 
-    with mock.patch.object(services, "_check_limits", check_limits):
+    with mock.patch.object(services, "_move", move):
+        yield
+
+
+@contextmanager
+def stale_limit_check() -> Iterator[None]:
+    """Balances moved the naive way: read them unlocked, check the limits in Python, then
+    add without a condition; the pairs of threads both read before either writes."""
+    barrier = threading.Barrier(2, timeout=0.3)
+
+    def move(amounts: dict[int, int]) -> dict[int, int]:
+        accounts = {a.pk: a for a in Account.objects.filter(pk__in=amounts)}
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        services._check_limits(accounts, amounts)
+        for pk in sorted(amounts):
+            Account.objects.filter(pk=pk).update(balance_minutes=F("balance_minutes") + amounts[pk])
+        return {pk: accounts[pk].balance_minutes + amounts[pk] for pk in amounts}
+
+    with mock.patch.object(services, "_move", move):
         yield
 
 
@@ -140,7 +161,7 @@ def twenty_pending_from_one_payer(
 def test_without_locks_the_stale_limit_check_lets_the_database_error_reach_people(
     twenty_pending_from_one_payer: list[Transfer], member: User
 ) -> None:
-    with no_row_locks(), worst_interleaving():
+    with stale_limit_check():
         results = run_at_once(
             lambda i: transfer_confirm(
                 transfer=twenty_pending_from_one_payer[i], confirmed_by=member
