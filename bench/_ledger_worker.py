@@ -53,7 +53,7 @@ class Row:
     first_errors: list[str]
     storage_bytes: int | None  # growth of ledger_transfer + ledger_entry over the run
     stored_transfers: int  # transfers completed over the whole run, warm-up included
-    client_cpu_ms: float  # CPU of this process (clients, ORM, services) per stored transfer
+    client_cpu_ms: float  # CPU of the client processes (clients, ORM, services) per stored transfer
     server_cpu_ms: float | None  # CPU of the gunicorn workers per stored transfer (HTTP)
 
 
@@ -161,6 +161,12 @@ def _verified(community_id: int) -> int:
     return Transfer.objects.completed().filter(community_id=community_id).count()
 
 
+def _clients_cpu() -> float:
+    """User and system CPU of the client processes that have ended (see `drive`)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def _measure(
     *,
     path: str,
@@ -182,7 +188,7 @@ def _measure(
     size_before = _storage_bytes(storage)
     completed_before = _verified(members.community.pk)
     server_before = server.cpu_seconds() if server is not None else 0.0
-    client_before = time.process_time()
+    client_before = _clients_cpu()
     run = drive(
         clients=clients,
         make_client=make_client,
@@ -191,7 +197,7 @@ def _measure(
         seconds=seconds,
         seed=zlib.crc32(f"{path}/{distribution}/{clients}".encode()),
     )
-    client_cpu = time.process_time() - client_before
+    client_cpu = _clients_cpu() - client_before
     server_cpu = server.cpu_seconds() - server_before if server is not None else None
     verify_started = time.perf_counter()
     completed_after = _verified(members.community.pk)

@@ -57,7 +57,7 @@ def _method(pg: dict[str, Any]) -> list[str]:
     return [
         f"{pg['members']:,} members of one community, each with an account (limits of ±100,000 h,"
         " so that random transfers do not reach them; a refusal would be counted on its own)"
-        " and an API token. Clients are threads, each with its own connection, making transfers"
+        " and an API token. Clients are processes, each with its own connection, making transfers"
         f" back to back; each run has {pg['warmup_seconds']:.0f} s of warm-up, then counts the"
         f" transfers that complete in the next {pg['seconds']:.0f} s. Uniform: payer and payee"
         " drawn at random; hot-spot: 80% of transfers have one side among 1% of the accounts"
@@ -75,7 +75,7 @@ def _method(pg: dict[str, Any]) -> list[str]:
         " `UPDATE ledger_account SET balance_minutes = balance_minutes + %s WHERE id = %s AND"
         " balance_minutes + %s BETWEEN floor_minutes AND ceiling_minutes` of both accounts in"
         " id order, then `INSERT` of the transfer row and of its two entries.",
-        f"- **{HTTP_API}**: real HTTP/1.1 keep-alive requests from the client threads to our"
+        f"- **{HTTP_API}**: real HTTP/1.1 keep-alive requests from the client processes to our"
         f" server under gunicorn ({pg['gunicorn']}, DEBUG off) on 127.0.0.1: `POST"
         " /api/v1/communities/{slug}/transfers` with the giver's token and an `Idempotency-Key`,"
         " then `POST …/transfers/{id}/confirm` with the receiver's token; two requests per"
@@ -85,7 +85,7 @@ def _method(pg: dict[str, Any]) -> list[str]:
         "",
         "`ledger_verify` runs after every run (the benchmark stops if it fails), and the number"
         " of completed transfers in the ledger is checked against what the clients saw. CPU is"
-        " milliseconds per completed transfer: of the benchmark process (clients, ORM, services)"
+        " milliseconds per completed transfer: of the client processes (clients, ORM, services)"
         " and, for HTTP, of the gunicorn workers. Storage is measured in runs of its own"
         " (below). The machine has 2 cores shared by clients, server and database, so at 20 clients the figures measure"
         " CPU per transfer more than concurrency.",
