@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from coproduce.api import views as api_views
 from coproduce.api.urls import api, token_urls
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/tokens/", include(token_urls)),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", api_views.unknown_path),
     path("c/<slug:slug>/", include("coproduce.communities.urls")),
     path("c/<slug:slug>/", include("coproduce.people.urls")),
     path("c/<slug:slug>/", include("coproduce.exchanges.urls")),

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -12,6 +12,11 @@ from coproduce.api.forms import AccessTokenForm
 from coproduce.api.models import AccessToken
 from coproduce.api.services import access_token_create, access_token_revoke
 from coproduce.people.models import User
+
+
+def unknown_path(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any /api/v1/ path that names no endpoint: the API's JSON 404, not the site's HTML page."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
 
 
 def _user(request: HttpRequest) -> User:

@@ -35,6 +35,7 @@ from coproduce.communities.models import Community, Invitation, Membership, Orga
 from coproduce.lib.errors import Conflict
 from coproduce.people import services as people_services
 from coproduce.people.models import Consent, SafeguardingCheck, User
+from coproduce.people.selectors import display_name
 
 PENDING_SHOWN = 100
 
@@ -289,21 +290,16 @@ def application_decide(
     try:
         if form.cleaned_data["decision"] == "approve":
             services.membership_approve(membership=applicant, approved_by=membership.user)
-            messages.success(request, _("%(p)s is now a member.") % {"p": _name(applicant.user)})
+            messages.success(request, _("%(p)s is now a member.") % {"p": display_name(applicant.user)})
         else:
             services.membership_decline(membership=applicant, declined_by=membership.user)
             messages.success(
                 request,
-                _("The application from %(p)s was declined.") % {"p": _name(applicant.user)},
+                _("The application from %(p)s was declined.") % {"p": display_name(applicant.user)},
             )
     except Conflict as error:
         return _coordinate_page(request, community, membership, 409, decision_error=error.message)
     return redirect("communities:coordinate", slug=community.slug)
-
-
-def _name(user: User) -> str:
-    profile = getattr(user, "profile", None)
-    return profile.display_name if profile is not None else _("member #%(n)d") % {"n": user.pk}
 
 
 @member_required(staff=True)

@@ -66,6 +66,7 @@ from coproduce.ledger.services import (
 )
 from coproduce.lib.errors import Conflict
 from coproduce.people.models import SafeguardingCheck, Skill, User
+from coproduce.people.selectors import display_name
 
 MAX_WEEKS = 104
 MAX_MINUTES_PER_WEEK = 40 * 60
@@ -121,7 +122,7 @@ def _active_member(community: Community, user: User, field: str = "person") -> M
     membership = Membership.objects.filter(community=community, user=user).first()
     if membership is None or not membership.is_active or not user.is_active:
         raise PermissionDenied(
-            _("%(u)s is not an active member of %(c)s.") % {"u": user, "c": community.name}
+            _("%(u)s is not an active member of %(c)s.") % {"u": display_name(user), "c": community.name}
         )
     return membership
 
@@ -827,7 +828,7 @@ def _require_safeguarding(
                 field: _(
                     "%(p)s has no safeguarding check valid on %(d)s; a coordinator must record a current one first."
                 )
-                % {"p": person, "d": gaps[0].isoformat()}
+                % {"p": display_name(person), "d": gaps[0].isoformat()}
             }
         )
 

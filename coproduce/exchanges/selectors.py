@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from coproduce.communities.models import Community, Membership, Neighbourhood
 from coproduce.exchanges.models import Conversation, Listing, ListingQuerySet, Message
 from coproduce.lib.geo import PUBLIC_DECIMALS, Point, bounding_box, distance_km, format_km
 from coproduce.people.models import Skill, SkillCategory, User
+from coproduce.people.selectors import display_name
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,6 @@ class ListingRow:
     @property
     def owner_name(self) -> str:
         return display_name(self.listing.owner)
-
-
-def display_name(user: User | None) -> str:
-    """The name a person chose to show; never their e-mail address."""
-    profile = getattr(user, "profile", None)
-    return profile.display_name if profile is not None else _("a member")
 
 
 def other_person(conversation: Conversation, user: User) -> User:

@@ -6,25 +6,17 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from coproduce.communities.models import Community, Membership
 from coproduce.ledger.models import Account, Category, Entry, LimitChange, Transfer
 from coproduce.people.models import Consent, User
+from coproduce.people.selectors import display_name
 
 OTHER_PARTIES_SHOWN = 3
 LIST_LIMIT = 50
 # Kinds in which people gave time; donations, grants and adjustments only move credits.
 EXCHANGED_KINDS = (Transfer.Kind.EXCHANGE, Transfer.Kind.GROUP, Transfer.Kind.AWARD)
-
-
-def display_name(user: User | None) -> str:
-    """The name a person chose to show; never their e-mail address."""
-    profile = getattr(user, "profile", None)
-    if profile is not None and profile.display_name:
-        return str(profile.display_name)
-    return _("Member #%(n)s") % {"n": user.pk} if user is not None else ""
 
 
 def account_name(account: Account) -> str:

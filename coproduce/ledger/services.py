@@ -33,6 +33,7 @@ from coproduce.ledger.models import Account, Category, Entry, LimitChange, Trans
 from coproduce.lib.duration import format_minutes
 from coproduce.lib.errors import Conflict
 from coproduce.people.models import User
+from coproduce.people.selectors import display_name
 from coproduce.people.services import broker_check, consent_current
 
 MAX_TRANSFER_MINUTES = 100 * 60  # one record of more than 100 hours is a typing mistake
@@ -75,7 +76,7 @@ def _member_accounts(
     for user in users:
         if user.pk not in memberships:
             raise ValidationError(
-                {"account": _("%(u)s is not a member of %(c)s.") % {"u": user, "c": community.name}}
+                {"account": _("%(u)s is not a member of %(c)s.") % {"u": display_name(user), "c": community.name}}
             )
     accounts = {
         a.user_id: a
@@ -452,7 +453,7 @@ def transfer_record(
             raise ValidationError(
                 {
                     "payee": _("%(o)s is not an active member of %(c)s.")
-                    % {"o": other, "c": community.name}
+                    % {"o": display_name(other), "c": community.name}
                 }
             )
         payer_account, payee_account = accounts[payer.pk], accounts[payee.pk]
@@ -502,7 +503,7 @@ def _check_may_answer(transfer: Transfer, user: User) -> None:
         community=transfer.community, user=awaited, purpose="broker_entry"
     ):
         raise PermissionDenied(
-            _("Only %(m)s can answer this, or a coordinator with their consent.") % {"m": awaited}
+            _("Only %(m)s can answer this, or a coordinator with their consent.") % {"m": display_name(awaited)}
         )
 
 

@@ -1,6 +1,6 @@
 """REST endpoints for people: the skill taxonomy, profiles, and the caller's own profile."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
@@ -12,6 +12,7 @@ from coproduce.api.schemas import MAX_ID, READ_ERRORS, WRITE_ERRORS, ErrorOut, N
 from coproduce.api.tenancy import membership_for
 from coproduce.communities.models import Membership
 from coproduce.people.models import Asset, Profile, Skill, SkillCategory, User
+from coproduce.people.selectors import display_name
 from coproduce.people.services import profile_update
 
 router = Router(tags=["people"])
@@ -24,12 +25,6 @@ LanguageCode = Annotated[
         strip_whitespace=True, min_length=2, max_length=12, pattern=r"^[a-zA-Z]+(-[a-zA-Z]+)*$"
     ),
 ]
-
-
-def display_name(user: Any) -> str:
-    """The name a person chose, or a neutral one when they have no profile yet."""
-    profile = getattr(user, "profile", None)
-    return profile.display_name if profile is not None else f"Member #{user.pk}"
 
 
 class SkillOut(Schema):

@@ -5,9 +5,21 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from coproduce.communities.models import Community, Membership, Neighbourhood
 from coproduce.people.models import Asset, Availability, Consent, SafeguardingCheck, Skill
+
+
+def display_name(user: Any) -> str:
+    """The name a person chose to show, never their e-mail address ("Member #12" before they
+    have chosen one; "" for nobody)."""
+    if user is None:
+        return ""
+    profile = getattr(user, "profile", None)
+    if profile is not None and profile.display_name:
+        return str(profile.display_name)
+    return _("Member #%(n)s") % {"n": user.pk}
 
 
 def has_consent(community: Community, purpose: str) -> Exists:

@@ -138,3 +138,14 @@ def test_a_validation_error_names_every_field_at_fault(member: User, api_for: Ap
     assert set(body["errors"]) == {"kind", "title"}
     assert all(isinstance(m, str) for messages in body["errors"].values() for m in messages)
     assert "kind" in body["detail"] and "title" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/nothing-here", "/api/v1/communities/riverside/no-such-thing/", "/api/v1/x/y/z"],
+)
+def test_a_path_that_names_no_endpoint_is_a_json_404(path: str, client: Client) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Not found."}

@@ -228,7 +228,7 @@ def test_a_proposal_becomes_a_service_whose_session_pays_the_people_who_gave_tim
     cora.goto(service_url)
     after = index_values(cora)
     assert after != before
-    assert stat(cora, "sessions held") == "1 sessions held"
+    assert stat(cora, "session held") == "1 session held"
     shoot(cora, "service")
 
     assert ledger_verify().ok
