@@ -1019,6 +1019,28 @@ class DecisionOut(Schema):
     responses: list[DecisionResponseOut]
 
 
+class DecisionSummaryOut(Schema):
+    id: int
+    proposal_id: int
+    proposal_title: str
+    state: Literal["open", "closed"]
+    quorum: int
+    responses_count: int
+    quorum_met: bool
+    outcome: Outcome | None
+    review_on: date | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class DecisionPage(PageMeta):
+    results: list[DecisionSummaryOut]
+
+
+class DecisionFilters(Schema):
+    state: Literal["open", "closed"] | None = None
+
+
 class DecisionResponseIn(Schema):
     kind: ResponseKind = Field(
         description="agree; abstain; object (I can live with it); block (I cannot live with it)."
@@ -1097,6 +1119,43 @@ def _response_or_404(decision: Decision, response_id: int) -> DecisionResponse:
         raise Http404
     response.decision = decision
     return response
+
+
+@router.get("/communities/{slug}/decisions", response={200: DecisionPage, **READ_ERRORS})
+def decision_list(
+    request: HttpRequest, slug: str, filters: Query[DecisionFilters], page: Query[PageIn]
+) -> dict[str, Any]:
+    """Consent decisions, newest first: open ones to take part in, closed ones with their
+    outcome and the date set to look at it again. Each in full at /decisions/{id}."""
+    viewer = membership_for(request, slug)
+    decisions = (
+        Decision.objects.filter(community=viewer.community)
+        .select_related("proposal")
+        .annotate(responses_total=Count("responses"))
+        .order_by("-opened_at", "-id")
+    )
+    if filters.state:
+        decisions = decisions.filter(state=filters.state)
+    items, meta = page_of(request, decisions, page)
+    return {
+        **meta,
+        "results": [
+            DecisionSummaryOut(
+                id=d.pk,
+                proposal_id=d.proposal_id,
+                proposal_title=d.proposal.title,
+                state=d.state,  # type: ignore[arg-type]
+                quorum=d.quorum,
+                responses_count=d.responses_total,  # type: ignore[attr-defined]
+                quorum_met=d.responses_total >= d.quorum,  # type: ignore[attr-defined]
+                outcome=d.outcome or None,  # type: ignore[arg-type]
+                review_on=d.review_on,
+                opened_at=d.opened_at,
+                closed_at=d.closed_at,
+            )
+            for d in items
+        ],
+    }
 
 
 @router.get(

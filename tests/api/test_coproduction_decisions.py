@@ -361,3 +361,46 @@ def test_a_member_cannot_make_a_service_paid_from_the_pot(
     response = post(api_for(member), f"{proposal_url(proposal)}/service", {"credit_rule": "pot"})
     assert response.status_code == 403
     assert not Service.objects.exists()
+
+
+def test_the_decisions_list_shows_each_with_its_quorum_newest_first(
+    decision: Decision, member: User, pledgers: list[User], api_for: Api
+) -> None:
+    agree(decision, pledgers[:2])
+    body = api_for(pledgers[2]).get(f"{BASE}/decisions").json()
+    assert body["count"] == 1
+    (row,) = body["results"]
+    assert (row["id"], row["state"], row["quorum"]) == (decision.pk, "open", 2)
+    assert (row["responses_count"], row["quorum_met"], row["outcome"]) == (2, True, None)
+    assert row["proposal_title"] == "Peer support group for carers"
+
+
+def test_the_decisions_list_filters_by_state_and_refuses_an_unknown_one(
+    decision: Decision, member: User, api_for: Api
+) -> None:
+    client = api_for(member)
+    assert client.get(f"{BASE}/decisions?state=open").json()["count"] == 1
+    assert client.get(f"{BASE}/decisions?state=closed").json()["count"] == 0
+    assert client.get(f"{BASE}/decisions?state=maybe").status_code == 422
+
+
+def test_the_decisions_list_makes_as_many_queries_for_thirty_as_for_three(
+    community: Community, member: User, api_for: Api
+) -> None:
+    def decisions(n: int, prefix: str) -> None:
+        for i in range(n):
+            proposal = make_proposal(community, member, title=f"{prefix} {i}", threshold=1)
+            pledge_all(proposal, residents(community, 1, f"{prefix}{i}-"))
+
+    client = api_for(member)
+    decisions(3, "few")
+    few = count_queries(client, f"{BASE}/decisions")
+    decisions(27, "many")
+    assert count_queries(client, f"{BASE}/decisions") == few
+
+
+def test_another_communitys_decisions_are_not_listed(
+    decision: Decision, other_member: User, api_for: Api
+) -> None:
+    response = api_for(other_member).get(f"{BASE}/decisions")
+    assert response.status_code == 403
