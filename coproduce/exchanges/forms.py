@@ -16,7 +16,7 @@ from coproduce.exchanges.models import Listing
 from coproduce.exchanges.selectors import display_name
 from coproduce.lib.geo import Point, valid_point
 from coproduce.lib.weekly import MINUTES_IN_DAY, WEEKDAYS, Window, WindowError, clock
-from coproduce.people.models import Skill, SkillCategory, User
+from coproduce.people.models import Gender, Skill, SkillCategory, User
 
 WINDOW_ROWS = 3
 MAX_SEARCH_KM = 50
@@ -170,6 +170,17 @@ class ListingForm(forms.Form):
         label=_("Longitude"), required=False, widget=forms.NumberInput(attrs={"step": "0.001"})
     )
     on_date = forms.DateField(label=_("On a date"), required=False, widget=_date_input())
+    needs_checked_helper = forms.BooleanField(
+        label=_("Only a helper with a safeguarding check"),
+        required=False,
+        help_text=_("For a request: for example help with personal care, or with children."),
+    )
+    helper_gender = forms.ChoiceField(
+        label=_("I would prefer a helper who is"),
+        choices=[("", _("Anyone")), *Gender.choices[1:]],
+        required=False,
+        help_text=_("For a request: suggestions only ever name helpers who fit."),
+    )
     expires_on = forms.DateField(
         label=_("Take it down on"),
         required=False,
@@ -299,6 +310,8 @@ class ListingForm(forms.Form):
             "windows": data["windows"],
             "on_date": data["on_date"],
             "expires_on": data["expires_on"],
+            "needs_checked_helper": data["needs_checked_helper"],
+            "helper_gender": data["helper_gender"],
         }
 
 
@@ -312,6 +325,8 @@ def listing_initial(listing: Listing) -> dict[str, Any]:
         "neighbourhood": listing.neighbourhood_id,
         "on_date": listing.on_date,
         "expires_on": listing.expires_on,
+        "needs_checked_helper": listing.needs_checked_helper,
+        "helper_gender": listing.helper_gender,
     }
     if listing.neighbourhood_id is None:
         initial.update(lat=listing.lat, lng=listing.lng)

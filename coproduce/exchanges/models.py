@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coproduce.lib.weekly import Window, WindowError, windows_from_json
+from coproduce.people.models import Gender
 
 LISTING_LIFETIME_DAYS = 60
 
@@ -70,6 +71,17 @@ class Listing(models.Model):
         related_name="+",
     )
     windows = models.JSONField(_("when (weekly)"), default=list, blank=True)
+    # Hard constraints for matching: no weight can suggest a helper who does not meet them.
+    needs_checked_helper = models.BooleanField(
+        _("needs a helper with a safeguarding check"), default=False
+    )
+    helper_gender = models.CharField(
+        _("I would prefer a helper who is"),
+        max_length=12,
+        choices=[("", _("Anyone")), *Gender.choices[1:]],
+        blank=True,
+        default="",
+    )
     on_date = models.DateField(_("on a date"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     expires_on = models.DateField(_("expires on"), default=_default_expiry)

@@ -69,6 +69,8 @@ def listing_create(
     windows: list[Window] | None = None,
     on_date: date | None = None,
     expires_on: date | None = None,
+    needs_checked_helper: bool = False,
+    helper_gender: str = "",
 ) -> Listing:
     """An open offer or request, made by its owner or by a coordinator for them (with their consent)."""
     _acting_for(community, owner, created_by)
@@ -90,6 +92,8 @@ def listing_create(
         neighbourhood=neighbourhood,
         windows=windows_to_json(sorted(set(windows or []))),
         on_date=on_date,
+        needs_checked_helper=bool(needs_checked_helper),
+        helper_gender=helper_gender,
     )
     if expires_on is not None:
         listing.expires_on = expires_on
@@ -111,8 +115,11 @@ def listing_update(
     windows: list[Window] | None = None,
     on_date: date | None = None,
     expires_on: date | None = None,
+    needs_checked_helper: bool | None = None,
+    helper_gender: str | None = None,
 ) -> Listing:
-    """Change what a listing says; its kind and owner stay as they were."""
+    """Change what a listing says; its kind and owner stay as they were (and so do the
+    matching constraints when not given)."""
     community = listing.community
     _acting_for(community, listing.owner, changed_by)
     if skill is not None and skill.community_id != community.pk:
@@ -126,6 +133,10 @@ def listing_update(
     listing.neighbourhood = neighbourhood
     listing.windows = windows_to_json(sorted(set(windows or [])))
     listing.on_date = on_date
+    if needs_checked_helper is not None:
+        listing.needs_checked_helper = needs_checked_helper
+    if helper_gender is not None:
+        listing.helper_gender = helper_gender
     if expires_on is not None:
         listing.expires_on = expires_on
     listing.full_clean()

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coproduce.communities.models import Community, Neighbourhood
 from coproduce.lib.weekly import WEEKDAYS, Window
-from coproduce.people.models import Asset, Profile, Skill, User
+from coproduce.people.models import AccessSupport, Asset, Gender, Profile, Skill, User
 from coproduce.people.services import profile_update
 
 
@@ -41,6 +41,28 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    access_needs = forms.MultipleChoiceField(
+        label=_("What helps me take part"),
+        choices=AccessSupport.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Suggestions then look for helpers who can give it."),
+    )
+    access_offers = forms.MultipleChoiceField(
+        label=_("Access support I can give"),
+        choices=AccessSupport.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    gender = forms.ChoiceField(
+        label=_("My gender (optional)"),
+        choices=Gender.choices,
+        required=False,
+        help_text=_(
+            "Only used to respect a preference someone states, such as a woman helper for "
+            "personal care; nobody else sees it."
+        ),
+    )
     contact_preference = forms.ChoiceField(
         label=_("How I like to be contacted"), choices=Profile.Contact.choices
     )
@@ -68,6 +90,9 @@ class ProfileForm(forms.Form):
             "bio": profile.bio,
             "languages": ", ".join(profile.languages),
             "accessibility_needs": profile.accessibility_needs,
+            "access_needs": profile.access_needs,
+            "access_offers": profile.access_offers,
+            "gender": profile.gender,
             "contact_preference": profile.contact_preference,
             "phone": profile.phone,
         }

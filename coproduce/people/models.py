@@ -60,6 +60,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email or f"member #{self.pk}"
 
 
+class AccessSupport(models.TextChoices):
+    """Kinds of access support: what a member needs to take part, or can offer to others."""
+
+    STEP_FREE = "step_free", _("Step-free places")
+    BSL = "bsl", _("British Sign Language")
+    EASY_READ = "easy_read", _("Easy read and plain words")
+    LARGE_PRINT = "large_print", _("Large print")
+    HOME_VISIT = "home_visit", _("Help at home")
+
+
+class Gender(models.TextChoices):
+    """How a member describes themselves, only if they choose to (matching preferences)."""
+
+    UNSAID = "", _("I would rather not say")
+    WOMAN = "woman", _("Woman")
+    MAN = "man", _("Man")
+    NON_BINARY = "non_binary", _("Non-binary")
+
+
 class Profile(models.Model):
     """How a person presents themselves; contact details are shown only to agreed partners."""
 
@@ -76,6 +95,12 @@ class Profile(models.Model):
     bio = models.TextField(_("about me"), max_length=1000, blank=True)
     languages = models.JSONField(_("languages I speak"), default=list, blank=True)
     accessibility_needs = models.TextField(_("access needs"), max_length=500, blank=True)
+    # Structured, so that matching can look for helpers who offer what a member needs.
+    access_needs = models.JSONField(_("what helps me take part"), default=list, blank=True)
+    access_offers = models.JSONField(_("access support I can give"), default=list, blank=True)
+    gender = models.CharField(
+        _("my gender (optional)"), max_length=12, choices=Gender.choices, blank=True, default=""
+    )
     contact_preference = models.CharField(
         _("how I like to be contacted"),
         max_length=20,

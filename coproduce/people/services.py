@@ -15,6 +15,7 @@ from coproduce.communities.services import require_member, require_staff
 from coproduce.lib.geo import coarsen, valid_point
 from coproduce.lib.weekly import Window
 from coproduce.people.models import (
+    AccessSupport,
     Asset,
     Availability,
     Consent,
@@ -24,6 +25,7 @@ from coproduce.people.models import (
     Skill,
     User,
 )
+from coproduce.people.selectors import display_name
 from coproduce.people.tasks import email_people
 
 LANGUAGE_CODE_MAX = 12
@@ -58,8 +60,12 @@ def profile_update(
     accessibility_needs: str = "",
     contact_preference: str = Profile.Contact.MESSAGE,
     phone: str = "",
+    access_needs: Sequence[str] | None = None,
+    access_offers: Sequence[str] | None = None,
+    gender: str | None = None,
 ) -> Profile:
-    """Create or change a person's profile; nothing is saved unless every field is valid."""
+    """Create or change a person's profile; nothing is saved unless every field is valid.
+    The access and gender fields stay as they were when not given (None)."""
     profile = Profile.objects.filter(user=user).first() or Profile(user=user)
     profile.display_name = display_name.strip()
     profile.bio = bio.strip()
@@ -67,6 +73,16 @@ def profile_update(
     profile.accessibility_needs = accessibility_needs.strip()
     profile.contact_preference = contact_preference
     profile.phone = phone.strip()
+    for name, values in (("access_needs", access_needs), ("access_offers", access_offers)):
+        if values is not None:
+            unknown = sorted(set(values) - set(AccessSupport.values))
+            if unknown:
+                raise ValidationError(
+                    {name: _("Unknown kind of access support: %(k)s.") % {"k": unknown[0]}}
+                )
+            setattr(profile, name, sorted(set(values)))
+    if gender is not None:
+        profile.gender = gender
     profile.full_clean()
     profile.save()
     return profile
@@ -222,7 +238,7 @@ def broker_check(*, community: Community, member: User, acting: User) -> User | 
     if not consent_current(community=community, user=member, purpose=Consent.Purpose.BROKER_ENTRY):
         raise PermissionDenied(
             _("%(o)s has not agreed to a coordinator acting for them; record their consent first.")
-            % {"o": member}
+            % {"o": display_name(member)}
         )
     return member
 

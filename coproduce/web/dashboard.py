@@ -20,10 +20,12 @@ from coproduce.communities.selectors import active_member_count
 from coproduce.exchanges.models import Conversation, Listing
 from coproduce.ledger.models import Transfer
 from coproduce.ledger.selectors import member_account
+from coproduce.matching.selectors import Suggestions, suggestions_for
 from coproduce.people.models import Asset, Availability, User
 
 RECENT_LISTINGS = 6
 RECENTLY_JOINED = 6
+SUGGESTED = 3  # of each kind; the matching page shows more
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Dashboard:
     without_location: int = 0
     without_skills: int = 0
     recently_joined: list[Membership] = field(default_factory=list)
+    suggestions: Suggestions = field(default_factory=Suggestions)
 
 
 def _community_numbers(*, community: Community, user: User) -> tuple[CommunityNumbers, int]:
@@ -115,6 +118,10 @@ def dashboard(*, community: Community, membership: Membership) -> Dashboard:
         needs_skills=not mine["has_skill"],
         needs_location=membership.lat is None,
         needs_availability=not mine["has_window"],
+    )
+    found = suggestions_for(community=community, membership=membership)
+    board.suggestions = Suggestions(
+        to_help=found.to_help[:SUGGESTED], to_use=found.to_use[:SUGGESTED], missing=found.missing
     )
     if membership.role == Role.PROFESSIONAL or membership.is_staff:
         board.my_organisations = list(
