@@ -49,10 +49,12 @@
         if (picked) { picked.setLatLng(latlng); } else { picked = L.marker(latlng).addTo(map); }
       }
       if (lat && lng && lat.value && lng.value) { show([Number(lat.value), Number(lng.value)]); }
+      // People's places are rounded to about 100 m before they leave the browser (DESIGN
+      // rule 7); a problem's place (data-pick-digits="5", about 1 m) is not a person's.
+      var digits = Number(el.dataset.pickDigits || 3);
       map.on("click", function (e) {
-        // Rounded to about 100 m before it leaves the browser (DESIGN rule 7).
-        lat.value = e.latlng.lat.toFixed(3);
-        lng.value = e.latlng.lng.toFixed(3);
+        lat.value = e.latlng.lat.toFixed(digits);
+        lng.value = e.latlng.lng.toFixed(digits);
         show(e.latlng);
       });
     }
