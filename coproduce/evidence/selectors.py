@@ -1,0 +1,652 @@
+"""Indicators for a community, a service or a neighbourhood over a period.
+
+A fixed number of queries whatever the size: the database returns plain integer columns
+(members, ledger entries, answers) and numpy / igraph do the rest. Every figure that
+counts people carries how many people it is about, so that reports can suppress cells of
+fewer than 5 (`Cell`). docs/evidence.md explains every formula in plain words.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.utils.translation import gettext as _
+from numpy.typing import NDArray
+from scipy import stats
+
+from coproduce.communities.models import Community, Membership, Neighbourhood, OrganisationMember
+from coproduce.coproduction.index import HEADINGS, IndexResult
+from coproduce.coproduction.models import Service, Session
+from coproduce.coproduction.selectors import community_index, service_index, service_participant_ids
+from coproduce.evidence import instruments
+from coproduce.evidence.models import EvidenceSettings, Question, Questionnaire, Response
+from coproduce.evidence.network import NetworkFigures, network_figures, tie_pairs
+from coproduce.ledger.models import Account, Category, Entry, Transfer
+from coproduce.people.models import Consent
+
+REPORT_WORK_MEM = "128MB"
+MIN_CELL = 5  # any figure about fewer people than this is shown as "fewer than 5"
+VALUE_KINDS = (
+    Transfer.Kind.EXCHANGE,
+    Transfer.Kind.GROUP,
+    Transfer.Kind.AWARD,
+    Transfer.Kind.GRANT,
+)
+CATEGORIES = list(Category.values)
+MIN_FOLLOW_UP = timedelta(days=60)  # a "before" and an "after" at least this far apart
+DAY = 86400
+
+
+class Epoch(Func):
+    """Seconds since 1970 (UTC) of a datetime column, as an integer, on SQLite and PostgreSQL."""
+
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]  # PostgreSQL
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400) AS INTEGER)",
+            **extra,
+        )
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _columns(queryset: QuerySet[Any], *columns: Any) -> NDArray[np.int64]:
+    """The given integer columns of the queryset as an (n, k) array; NULL reads as 0.
+
+    On PostgreSQL the columns come packed as bytes, read by numpy without a Python object
+    per value (a million entries in a fraction of a second); elsewhere through the cursor.
+    """
+    names = [f"c{i}" for i in range(len(columns))]
+    values = queryset.annotate(
+        **{
+            n: Coalesce(Cast(c, BigIntegerField()), Value(0))
+            for n, c in zip(names, columns, strict=True)
+        }
+    ).values_list(*names)
+    sql, params = values.query.sql_with_params()
+    width = len(columns)
+    if connection.vendor == "postgresql":
+        # One row of one byte string per column (big-endian int8s, in the same scan order):
+        # numpy reads each without making a Python object per value.
+        packed = ", ".join(f"string_agg(int8send(q.{n}), ''::bytea)" for n in names)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A report joins every entry once: let its hash joins stay in memory.
+            cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+            cursor.execute(f"SELECT {packed} FROM ({sql}) q", params)
+            found = cursor.fetchone()
+        if found is None or found[0] is None:
+            return np.zeros((0, width), dtype=np.int64)
+        return np.column_stack(
+            [np.frombuffer(bytes(col), dtype=">i8").astype(np.int64) for col in found]
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return np.array(rows, dtype=np.int64).reshape(len(rows), width)
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: datetime
+    end: datetime
+    service: Service | None = None
+    neighbourhood: Neighbourhood | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A figure and how many people it is about; fewer than 5 (but some) and it is suppressed."""
+
+    value: float | int | None
+    people: int
+
+    @property
+    def suppressed(self) -> bool:
+        return 0 < self.people < MIN_CELL
+
+    @property
+    def shown(self) -> float | int | None:
+        return None if self.suppressed else self.value
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    key: str
+    label: str
+    given: Cell  # minutes
+    received: Cell  # minutes
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: str  # YYYY-MM
+    given: Cell  # minutes
+
+
+@dataclass(frozen=True)
+class Change:
+    """Paired before/after change in one measure."""
+
+    questionnaire: str
+    measure: instruments.Measure
+    n: int
+    before: float | None = None
+    after: float | None = None
+    mean_change: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    sd_change: float | None = None
+    effect_size: float | None = None
+    meaningful_improved: Cell | None = None
+    meaningful_worse: Cell | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.n < MIN_CELL
+
+
+@dataclass(frozen=True)
+class SocialValue:
+    hours: float
+    rate_pence: int | None
+    rate_source: str
+    value_pence: int | None
+    wellby_pence: int | None
+    wellby_source: str
+    wellby_people: int
+    wellby_change: float | None
+    wellby_value_pence: int | None
+    wellby_low_pence: int | None
+    wellby_high_pence: int | None
+
+
+@dataclass
+class Indicators:
+    filters: Filters
+    members: Cell
+    active: Cell
+    given_minutes: Cell
+    received_minutes: Cell
+    givers: Cell
+    receivers: Cell
+    reciprocity: Cell  # share of active members who both gave and received
+    categories: list[CategoryRow]
+    months: list[MonthRow]
+    new_members: Cell
+    new_exchanged: Cell  # of them, how many had a first exchange by the end of the period
+    median_days_to_first: Cell
+    retention_base: Cell  # active in the previous period of the same length
+    retained: Cell  # share of them active again in this period
+    network: NetworkFigures
+    changes: list[Change]
+    index: IndexResult | None
+    social: SocialValue
+    responses_in_period: int
+    settings: EvidenceSettings
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def enough_data(self) -> bool:
+        return bool(self.active.value) or self.responses_in_period > 0
+
+
+def may_see_reports(*, membership: Membership) -> bool:
+    """Coordinators and admins, and managers of the community's organisations."""
+    if membership.is_staff:
+        return True
+    return (
+        membership.is_active
+        and OrganisationMember.objects.filter(
+            community_id=membership.community_id,
+            user_id=membership.user_id,
+            role=OrganisationMember.Role.MANAGER,
+        ).exists()
+    )
+
+
+def _category_code() -> Case:
+    return Case(
+        *(When(transfer__category=key, then=Value(n)) for n, key in enumerate(CATEGORIES)),
+        default=Value(len(CATEGORIES) - 1),
+        output_field=IntegerField(),
+    )
+
+
+def _members(community: Community, end: datetime) -> NDArray[np.int64]:
+    """Active members who had joined by `end`: (user id, neighbourhood id or 0, joined epoch), by id."""
+    rows = _columns(
+        Membership.objects.filter(community=community, state=Membership.State.ACTIVE)
+        .annotate(joined=Epoch(Coalesce(F("joined_at"), F("created_at"))))
+        .filter(joined__lt=_epoch(end))
+        .order_by("user_id"),
+        F("user_id"),
+        F("neighbourhood_id"),
+        F("joined"),
+    )
+    return rows
+
+
+def _entries(community: Community, filters: Filters) -> NDArray[np.int64]:
+    """Members' sides of completed, unreversed value transfers up to the end of the period:
+    (transfer id, user id, minutes, completed epoch, category code)."""
+    # NOT IN over the (few) reversed transfers: both databases build it once, where a correlated
+    # NOT EXISTS made SQLite scan every transfer for every entry.
+    reversed_ = Transfer.objects.filter(community=community, reverses__isnull=False).values(
+        "reverses_id"
+    )
+    entries = Entry.objects.filter(
+        community=community,
+        account__kind=Account.Kind.MEMBER,
+        transfer__state=Transfer.State.COMPLETED,
+        transfer__kind__in=VALUE_KINDS,
+        transfer__completed_at__lt=filters.end,
+    ).exclude(transfer_id__in=reversed_)
+    if filters.service is not None:
+        entries = entries.filter(
+            transfer__pays_for_type=ContentType.objects.get_for_model(Session),
+            transfer__pays_for_id__in=Session.objects.filter(service=filters.service).values("pk"),
+        )
+    return _columns(
+        entries.annotate(at=Epoch("transfer__completed_at"), cat=_category_code()).order_by(),
+        F("transfer_id"),
+        F("account__user_id"),
+        F("amount_minutes"),
+        F("at"),
+        F("cat"),
+    )
+
+
+def _cell_people(users: NDArray[np.int64]) -> int:
+    return len(np.unique(users))
+
+
+def _changes(community: Community, filters: Filters) -> tuple[list[Change], int]:
+    """Paired before/after change per measure, over people whose health-data consent is current.
+
+    A service's report takes everyone who answered at its start and end (answering there is
+    taking part); a neighbourhood's, its members' answers."""
+    consented = Consent.objects.filter(
+        community=community,
+        user=OuterRef("person_id"),
+        purpose=Consent.Purpose.HEALTH_DATA,
+        withdrawn_at__isnull=True,
+    )
+    responses = Response.objects.filter(community=community, answered_at__lt=filters.end).filter(
+        Exists(consented)
+    )
+    if filters.service is not None:
+        responses = responses.filter(service=filters.service)
+    if filters.neighbourhood is not None:
+        responses = responses.filter(
+            person__memberships__community=community,
+            person__memberships__neighbourhood=filters.neighbourhood,
+        )
+    rows = list(
+        responses.order_by("answered_at", "id").values_list(
+            "person_id", "questionnaire_id", "occasion", "answered_at", "scores"
+        )
+    )
+    questionnaires = {q.pk: q for q in Questionnaire.objects.filter(community=community)}
+    questions: dict[int, list[Question]] = defaultdict(list)
+    for q in Question.objects.filter(community=community):
+        questions[q.questionnaire_id].append(q)
+    in_period = sum(1 for r in rows if r[3] >= filters.start)
+    # person, questionnaire → their answers in time order
+    series: dict[tuple[int, int], list[tuple[str, datetime, dict[str, float]]]] = defaultdict(list)
+    for person, q_key, occasion, at, scores in rows:
+        series[(person, q_key)].append((occasion, at, scores))
+    pairs: dict[int, list[tuple[dict[str, float], dict[str, float]]]] = defaultdict(list)
+    for (_person, q_key), answers in series.items():
+        pair = _pair(answers, filters)
+        if pair is not None:
+            pairs[q_key].append(pair)
+    changes: list[Change] = []
+    for q_id, questionnaire in sorted(
+        questionnaires.items(), key=lambda kv: (kv[1].instrument, kv[1].title)
+    ):
+        if questionnaire.instrument == instruments.CUSTOM:
+            measures = [
+                instruments.custom_measure(
+                    q.pk, q.text, q.scale_min, q.scale_max, q.higher_is_better
+                )
+                for q in questions[q_id]
+            ]
+        else:
+            measures = instruments.measures_for(questionnaire.instrument)
+        for measure in measures:
+            before = [
+                b[measure.key] for b, a in pairs[q_id] if measure.key in b and measure.key in a
+            ]
+            after = [
+                a[measure.key] for b, a in pairs[q_id] if measure.key in b and measure.key in a
+            ]
+            if before or questionnaire.active:
+                changes.append(paired_change(questionnaire.title, measure, before, after))
+    return changes, in_period
+
+
+def _pair(
+    answers: list[tuple[str, datetime, dict[str, float]]], filters: Filters
+) -> tuple[dict[str, float], dict[str, float]] | None:
+    """A person's before and after: at a service's start and end; otherwise their last answer
+    on or before the period's start (or their first in it) and their last in the period, at
+    least 60 days later."""
+    if filters.service is not None:
+        start = [s for o, _at, s in answers if o == Response.Occasion.SERVICE_START]
+        end = [
+            s for o, at, s in answers if o == Response.Occasion.SERVICE_END and at >= filters.start
+        ]
+        return (start[0], end[-1]) if start and end else None
+    before_start = [(at, s) for _o, at, s in answers if at <= filters.start]
+    during = [(at, s) for _o, at, s in answers if at >= filters.start]
+    baseline = before_start[-1] if before_start else (during[0] if during else None)
+    if baseline is None or not during:
+        return None
+    last = during[-1]
+    if last[0] - baseline[0] < MIN_FOLLOW_UP:
+        return None
+    return baseline[1], last[1]
+
+
+def paired_change(
+    title: str, measure: instruments.Measure, before: list[float], after: list[float]
+) -> Change:
+    """Mean change (after − before) with its 95% confidence interval (t distribution), the
+    paired effect size (Cohen's d: mean change ÷ standard deviation of the changes) and the
+    share whose change reaches the measure's meaningful threshold, when it has one."""
+    n = len(before)
+    if n < MIN_CELL:
+        return Change(title, measure, n)
+    b, a = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    diff = a - b
+    mean = float(diff.mean())
+    sd = float(diff.std(ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n))
+    improved = worse = None
+    if measure.meaningful_change is not None:
+        toward = diff if measure.higher_is_better else -diff
+        up = int((toward >= measure.meaningful_change).sum())
+        down = int((toward <= -measure.meaningful_change).sum())
+        improved, worse = Cell(up / n, up), Cell(down / n, down)
+    return Change(
+        title,
+        measure,
+        n,
+        before=float(b.mean()),
+        after=float(a.mean()),
+        mean_change=mean,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        sd_change=sd,
+        effect_size=mean / sd if sd > 0 else None,
+        meaningful_improved=improved,
+        meaningful_worse=worse,
+    )
+
+
+def _social(settings: EvidenceSettings, given_minutes: int, changes: list[Change]) -> SocialValue:
+    hours = given_minutes / 60
+    rate = settings.replacement_rate_pence
+    life = next(
+        (
+            c
+            for c in changes
+            if c.measure.key == "life_satisfaction"
+            and not c.suppressed
+            and c.mean_change is not None
+        ),
+        None,
+    )
+    wellby = settings.wellby_value_pence
+    value = low = high = None
+    if wellby and life is not None and life.mean_change is not None:
+        value = round(life.mean_change * life.n * wellby)
+        low = round((life.ci_low or 0) * life.n * wellby)
+        high = round((life.ci_high or 0) * life.n * wellby)
+    return SocialValue(
+        hours=hours,
+        rate_pence=rate,
+        rate_source=settings.replacement_rate_source,
+        value_pence=round(hours * rate) if rate else None,
+        wellby_pence=wellby,
+        wellby_source=settings.wellby_source,
+        wellby_people=life.n if life else 0,
+        wellby_change=life.mean_change if life else None,
+        wellby_value_pence=value,
+        wellby_low_pence=low,
+        wellby_high_pence=high,
+    )
+
+
+def indicators(*, community: Community, filters: Filters) -> Indicators:
+    """Every figure of the evidence report, in a fixed number of queries."""
+    start, end = _epoch(filters.start), _epoch(filters.end)
+    length = end - start
+    members = _members(community, filters.end)
+    member_ids, member_area, joined = members[:, 0], members[:, 1], members[:, 2]
+    if filters.neighbourhood is not None:
+        in_scope = member_area == filters.neighbourhood.pk
+    elif filters.service is not None:
+        scope_ids = service_participant_ids(service=filters.service)
+        in_scope = np.isin(member_ids, np.fromiter(scope_ids, dtype=np.int64, count=len(scope_ids)))
+    else:
+        in_scope = np.ones(len(member_ids), dtype=bool)
+
+    rows = _entries(community, filters)
+    transfer, user, amount, at, cat = (rows[:, i] for i in range(5))
+    where = np.searchsorted(member_ids, user).clip(0, max(len(member_ids) - 1, 0))
+    known = (member_ids[where] == user) if len(member_ids) else np.zeros(len(user), dtype=bool)
+    scoped = known & in_scope[where] if len(member_ids) else known
+    period = scoped & (at >= start) & (at < end)
+    gave, got = period & (amount > 0), period & (amount < 0)
+    active_users = np.unique(user[period])
+    givers, receivers = np.unique(user[gave]), np.unique(user[got])
+    both = np.intersect1d(givers, receivers)
+
+    categories = []
+    for n, key in enumerate(CATEGORIES):
+        g, r = gave & (cat == n), got & (cat == n)
+        categories.append(
+            CategoryRow(
+                key,
+                str(Category(key).label),
+                Cell(int(amount[g].sum()), _cell_people(user[g])),
+                Cell(int(-amount[r].sum()), _cell_people(user[r])),
+            )
+        )
+    months = []
+    if gave.any():
+        month = at[gave].astype("datetime64[s]").astype("datetime64[M]")
+        for m in np.unique(month):
+            this = month == m
+            months.append(
+                MonthRow(
+                    str(m), Cell(int(amount[gave][this].sum()), _cell_people(user[gave][this]))
+                )
+            )
+
+    # Time to first exchange, for members who joined in the period.
+    first_at: dict[int, int] = {}
+    if scoped.any():
+        order = np.lexsort((at[scoped], user[scoped]))
+        firsts, first_rows = np.unique(user[scoped][order], return_index=True)
+        first_at = dict(zip(firsts.tolist(), at[scoped][order][first_rows].tolist(), strict=True))
+    newcomers = in_scope & (joined >= start) & (joined < end)
+    days = [
+        max(0, first_at[u] - j) / DAY
+        for u, j in zip(member_ids[newcomers].tolist(), joined[newcomers].tolist(), strict=True)
+        if u in first_at and first_at[u] < end
+    ]
+    previous = scoped & (at >= start - length) & (at < start)
+    before_users = np.unique(user[previous])
+    again = np.intersect1d(before_users, active_users)
+
+    src, dst, when = tie_pairs(transfer, user, amount, at)
+    network = network_figures(
+        member_ids=member_ids,
+        member_area=member_area,
+        in_scope=in_scope,
+        src=src,
+        dst=dst,
+        at=when,
+        start=start,
+        end=end,
+    )
+    changes, responses_in_period = _changes(community, filters)
+    settings = EvidenceSettings.objects.filter(community=community).first() or EvidenceSettings(
+        community=community
+    )
+    index: IndexResult | None = None
+    if filters.service is not None:
+        index = service_index(service=filters.service, start=filters.start, end=filters.end)
+    elif filters.neighbourhood is None:
+        index = community_index(community=community, start=filters.start, end=filters.end)
+    given = int(amount[gave].sum())
+    n_active = len(active_users)
+    return Indicators(
+        filters=filters,
+        members=Cell(int(in_scope.sum()), int(in_scope.sum())),
+        active=Cell(n_active, n_active),
+        given_minutes=Cell(given, len(givers)),
+        received_minutes=Cell(int(-amount[got].sum()), len(receivers)),
+        givers=Cell(len(givers), len(givers)),
+        receivers=Cell(len(receivers), len(receivers)),
+        reciprocity=Cell(len(both) / n_active if n_active else None, n_active),
+        categories=categories,
+        months=months,
+        new_members=Cell(int(newcomers.sum()), int(newcomers.sum())),
+        new_exchanged=Cell(len(days), len(days)),
+        median_days_to_first=Cell(float(np.median(days)) if days else None, len(days)),
+        retention_base=Cell(len(before_users), len(before_users)),
+        retained=Cell(
+            len(again) / len(before_users) if len(before_users) else None, len(before_users)
+        ),
+        network=network,
+        changes=changes,
+        index=index,
+        social=_social(settings, given, changes),
+        responses_in_period=responses_in_period,
+        settings=settings,
+    )
+
+
+def index_rows(index: IndexResult | None) -> list[tuple[str, float | None]]:
+    """The six co-production index components in their fixed order (None: no evidence yet)."""
+    if index is None:
+        return []
+    return [(heading, index.components[heading].value) for heading in HEADINGS]
+
+
+def default_period(now: datetime) -> tuple[datetime, datetime]:
+    """The last twelve months up to the end of today (UTC)."""
+    end = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    return end - timedelta(days=365), end
+
+
+def describe(filters: Filters) -> str:
+    parts = [
+        _("%(a)s to %(b)s")
+        % {"a": filters.start.date(), "b": (filters.end - timedelta(days=1)).date()}
+    ]
+    if filters.service is not None:
+        parts.append(_("service: %(s)s") % {"s": filters.service.title})
+    if filters.neighbourhood is not None:
+        parts.append(_("neighbourhood: %(n)s") % {"n": filters.neighbourhood.name})
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Due:
+    questionnaire: Questionnaire
+    occasion: str
+    service: Service | None = None
+
+    @property
+    def label(self) -> str:
+        return str(Response.Occasion(self.occasion).label)
+
+
+def due_for(*, membership: Membership, now: datetime) -> list[Due]:
+    """What the person is asked to answer now: on joining, every six months (from their last
+    answer), and at the start and end of each service they take part in. Five queries."""
+    from coproduce.coproduction.models import Attendance, RoleAssignment
+
+    community_id, person = membership.community_id, membership.user_id
+    questionnaires = [
+        q
+        for q in Questionnaire.objects.filter(community_id=community_id, active=True).order_by(
+            "instrument", "id"
+        )
+        if q.ready
+    ]
+    answered: dict[int, set[str]] = defaultdict(set)
+    last: dict[int, datetime] = {}
+    for q_id, key, at in Response.objects.filter(
+        community_id=community_id, person_id=person
+    ).values_list("questionnaire_id", "occasion_key", "answered_at"):
+        answered[q_id].add(key)
+        last[q_id] = max(last.get(q_id, at), at)
+    service_ids = set(
+        RoleAssignment.objects.filter(
+            community_id=community_id,
+            person_id=person,
+            state__in=[RoleAssignment.State.ACCEPTED, RoleAssignment.State.ENDED],
+        ).values_list("role__service_id", flat=True)
+    ) | set(
+        Attendance.objects.filter(community_id=community_id, person_id=person).values_list(
+            "session__service_id", flat=True
+        )
+    )
+    services = list(
+        Service.objects.filter(community_id=community_id, pk__in=service_ids).order_by(
+            "title", "id"
+        )
+    )
+    due: list[Due] = []
+    for q in questionnaires:
+        keys = answered[q.pk]
+        if q.on_joining and not keys:
+            due.append(Due(q, Response.Occasion.JOINING))
+        elif q.every_six_months and q.pk in last and now - last[q.pk] >= timedelta(days=182):
+            due.append(Due(q, Response.Occasion.SIX_MONTHLY))
+        if q.at_services:
+            for service in services:
+                if f"start:{service.pk}" not in keys and service.status != Service.Status.ENDED:
+                    due.append(Due(q, Response.Occasion.SERVICE_START, service))
+                elif (
+                    f"start:{service.pk}" in keys
+                    and f"end:{service.pk}" not in keys
+                    and service.status == Service.Status.ENDED
+                ):
+                    due.append(Due(q, Response.Occasion.SERVICE_END, service))
+    return due
