@@ -1,7 +1,9 @@
 """Chromium through Python Playwright, against the real pages served by pytest-django's live server.
 
 The browser is Debian's /usr/bin/chromium (never one downloaded by Playwright). Where it is
-missing the journeys skip, and under CI they fail instead.
+missing the journeys skip, and under CI they fail instead. One browser serves the whole run
+(Playwright's sync API allows one at a time), so these fixtures are a plugin of the root
+conftest, for the journeys in tests/browser and any other test marked `browser`.
 """
 
 import os

@@ -19,6 +19,8 @@ from coproduce.people.models import User
 from coproduce.people.services import profile_update
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The one Chromium of the run (`browser`, `page`), for every test marked `browser`.
+pytest_plugins = ["tests.browser_fixtures"]
 
 
 def skip_or_fail(reason: str) -> None:

@@ -290,7 +290,9 @@ def application_decide(
     try:
         if form.cleaned_data["decision"] == "approve":
             services.membership_approve(membership=applicant, approved_by=membership.user)
-            messages.success(request, _("%(p)s is now a member.") % {"p": display_name(applicant.user)})
+            messages.success(
+                request, _("%(p)s is now a member.") % {"p": display_name(applicant.user)}
+            )
         else:
             services.membership_decline(membership=applicant, declined_by=membership.user)
             messages.success(

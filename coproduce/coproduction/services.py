@@ -122,7 +122,8 @@ def _active_member(community: Community, user: User, field: str = "person") -> M
     membership = Membership.objects.filter(community=community, user=user).first()
     if membership is None or not membership.is_active or not user.is_active:
         raise PermissionDenied(
-            _("%(u)s is not an active member of %(c)s.") % {"u": display_name(user), "c": community.name}
+            _("%(u)s is not an active member of %(c)s.")
+            % {"u": display_name(user), "c": community.name}
         )
     return membership
 

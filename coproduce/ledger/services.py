@@ -76,7 +76,10 @@ def _member_accounts(
     for user in users:
         if user.pk not in memberships:
             raise ValidationError(
-                {"account": _("%(u)s is not a member of %(c)s.") % {"u": display_name(user), "c": community.name}}
+                {
+                    "account": _("%(u)s is not a member of %(c)s.")
+                    % {"u": display_name(user), "c": community.name}
+                }
             )
     accounts = {
         a.user_id: a
@@ -503,7 +506,8 @@ def _check_may_answer(transfer: Transfer, user: User) -> None:
         community=transfer.community, user=awaited, purpose="broker_entry"
     ):
         raise PermissionDenied(
-            _("Only %(m)s can answer this, or a coordinator with their consent.") % {"m": display_name(awaited)}
+            _("Only %(m)s can answer this, or a coordinator with their consent.")
+            % {"m": display_name(awaited)}
         )
 
 

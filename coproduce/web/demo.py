@@ -16,6 +16,10 @@ support group that came out of an accepted proposal, a repair café and a walkin
 with a season of weekly sessions whose registers pay credits by the service's rule. That part
 is the same size whatever the number of members (`_Coproduction`).
 
+Then each later capability adds its part from its own `demo.build` (`EXTRAS`): matching
+settings and a solved batch, local reports and knowledge with help paid in credits,
+outcome answers before and after, and the directory switched on.
+
 Every write goes through a service, except five that have none: the admin persona's user
 (Django's `create_superuser`, as `createsuperuser` makes one), allauth's verified e-mail
 rows that let the personas sign in, `demo_reset`, which deletes the whole community, and
@@ -98,6 +102,8 @@ from coproduce.coproduction.services import (
     service_schedule_sessions,
     signup_create,
 )
+from coproduce.directory import demo as directory_demo
+from coproduce.evidence import demo as evidence_demo
 from coproduce.exchanges.models import Conversation, Listing, Message
 from coproduce.exchanges.services import (
     contact_share,
@@ -107,6 +113,8 @@ from coproduce.exchanges.services import (
     listings_import,
     message_send,
 )
+from coproduce.insight import demo as insight_demo
+from coproduce.insight.models import HelpOffer
 from coproduce.ledger.models import Account, Category, Transfer
 from coproduce.ledger.services import (
     Leg,
@@ -124,6 +132,7 @@ from coproduce.ledger.services import (
     transfer_reverse,
 )
 from coproduce.lib.weekly import Window, windows_to_json
+from coproduce.matching import demo as matching_demo
 from coproduce.people.models import Asset, Consent, SafeguardingCheck, Skill, User
 from coproduce.people.services import (
     PersonRow,
@@ -451,6 +460,7 @@ class DemoResult:
     messages: int
     ledger: "LedgerSummary"
     coproduction: "CoproductionSummary"
+    extras: dict[str, Any] = field(default_factory=dict)
     personas: list[Persona] = field(default_factory=lambda: list(PERSONAS))
 
 
@@ -724,6 +734,8 @@ def demo_build(
         say(f"{ledger.transfers} transfers")
         coproduction = _build_coproduction(gen=gen, personas=personas, people=people, seed=seed)
         say(f"{coproduction.sessions} sessions")
+        extras = _build_extras(community=community, personas=personas, seed=seed, today=today)
+        say("matching, local insight, evidence and the directory")
     return DemoResult(
         community=community,
         seconds=time.perf_counter() - started,
@@ -737,7 +749,34 @@ def demo_build(
         messages=Message.objects.filter(community=community).count(),
         ledger=ledger,
         coproduction=coproduction,
+        extras=extras,
     )
+
+
+# What each later capability adds to the story, in the order it is built: each app's own
+# demo.build (matching, insight, evidence, directory), through that app's services.
+EXTRAS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("Matching", matching_demo.build),
+    ("Local insight", insight_demo.build),
+    ("Evidence", evidence_demo.build),
+    ("Directory", directory_demo.build),
+)
+
+
+def _build_extras(
+    *, community: Community, personas: dict[str, User], seed: int, today: date
+) -> dict[str, Any]:
+    """Each capability's part of the demo, with a random source of its own, so that adding
+    one does not change what the others make."""
+    return {
+        name: build(
+            community=community,
+            personas=personas,
+            rng=random.Random(f"{seed}/{name}"),
+            today=today,
+        )
+        for name, build in EXTRAS
+    }
 
 
 @contextmanager
@@ -2080,6 +2119,7 @@ def demo_reset() -> int:
                 .values_list("user_id", flat=True)
             )
             Attendance.objects.filter(community=community).delete()
+            HelpOffer.objects.filter(community=community).delete()  # it protects the award paid
             transfers = Transfer.objects.filter(community=community)
             transfers.filter(reverses__isnull=False).delete()
             transfers.delete()

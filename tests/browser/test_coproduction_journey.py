@@ -21,7 +21,7 @@ from coproduce.ledger.services import transfer_donate
 from coproduce.ledger.verify import ledger_verify
 from coproduce.lib.duration import format_minutes
 from coproduce.people.models import User
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser_fixtures import SCREENSHOTS
 from tests.conftest import join, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

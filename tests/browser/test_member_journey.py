@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coproduce.web.demo import demo_build
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser_fixtures import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

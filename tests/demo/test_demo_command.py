@@ -100,7 +100,7 @@ def test_each_persona_has_their_role(riverside: Community) -> None:
     assert not User.objects.filter(is_superuser=True).exclude(pk=admin.pk).exists()
 
 
-def test_it_has_the_six_organisations_with_the_nurse_at_the_gp_practice(
+def test_it_has_eight_organisations_with_the_nurse_at_the_gp_practice(
     riverside: Community,
 ) -> None:
     names = set(Organisation.objects.filter(community=riverside).values_list("name", flat=True))
@@ -108,6 +108,8 @@ def test_it_has_the_six_organisations_with_the_nurse_at_the_gp_practice(
         "Riverside Medical Practice",
         "Riverside Library",
         "Riverside Neighbourhood Policing Team",
+        "Riverside Council Street Services",
+        "Riverside Homes",
         "Elm House Tenants' Association",
         "Riverside Food Bank",
         "Canal Side Café",

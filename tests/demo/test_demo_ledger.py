@@ -147,7 +147,7 @@ def test_a_workshop_every_month_where_six_to_ten_attendees_pay_the_facilitator(
         assert workshop.recorded_by == persona("coordinator")
 
 
-def test_the_library_gp_practice_food_bank_and_repair_cafe_award_credits_to_volunteers(
+def test_organisations_award_credits_to_volunteers_and_to_residents_who_fix_things_with_them(
     riverside: Community,
 ) -> None:
     awarding = set(
@@ -160,6 +160,10 @@ def test_the_library_gp_practice_food_bank_and_repair_cafe_award_credits_to_volu
         "Riverside Medical Practice",
         "Riverside Food Bank",
         "Canal Side Café",
+        # Paying for co-delivered fixes to local reports (insight)
+        "Riverside Council Street Services",
+        "Riverside Neighbourhood Policing Team",
+        "Riverside Homes",
     }
     awards = transfers(riverside, kind=Kind.AWARD, state=State.COMPLETED)
     assert len(awards) >= 27

@@ -89,6 +89,11 @@ class Command(BaseCommand):
         )
         self._ledger(result.ledger)
         self._coproduction(result.coproduction)
+        for name, summary in result.extras.items():
+            facts = ", ".join(
+                f"{key.replace('_', ' ')} {value}" for key, value in vars(summary).items()
+            )
+            self.stdout.write(f"{name}: {facts}.")
         report = ledger_verify(community_id=result.community.pk)
         for line in report.lines():
             self.stdout.write(f"  {line}")
