@@ -720,9 +720,7 @@ def demo_build(
         say("community, neighbourhoods and personas")
         people = _build_people(gen=gen, personas=personas, members=members)
         say(f"{members} members")
-        organisations = _build_organisations(
-            community=community, personas=personas, people=people, today=today
-        )
+        _build_organisations(community=community, personas=personas, people=people, today=today)
         say("organisations")
         listings = _build_listings(gen=gen, personas=personas, people=people, members=members)
         say(f"{len(listings)} listings")
@@ -741,7 +739,7 @@ def demo_build(
         seconds=time.perf_counter() - started,
         members=Membership.objects.filter(community=community).count(),
         offline=Membership.objects.filter(community=community, user__email__isnull=True).count(),
-        organisations=organisations,
+        organisations=Organisation.objects.filter(community=community).count(),
         neighbourhoods=len(gen.neighbourhoods),
         listings=Listing.objects.filter(community=community).count(),
         open_listings=Listing.objects.filter(community=community).open().count(),
@@ -855,7 +853,7 @@ def _build_people(*, gen: _Generator, personas: dict[str, User], members: int) -
 
 def _build_organisations(
     *, community: Community, personas: dict[str, User], people: list[_Person], today: date
-) -> int:
+) -> None:
     admin, coordinator = personas["admin"], personas["coordinator"]
     organisations = {
         spec.name: organisation_create(
@@ -906,7 +904,6 @@ def _build_organisations(
             expires_on=issued + timedelta(days=3 * 365),
             verified_by=admin if key == "coordinator" else coordinator,
         )
-    return len(organisations)
 
 
 def _persona_listings(gen: _Generator, personas: dict[str, User]) -> list[Listing]:
