@@ -295,7 +295,7 @@ def _account_or_404(viewer: Membership, account_id: int) -> Account:
     return account
 
 
-def _visible_transfers(viewer: Membership) -> QuerySet[Transfer]:
+def _seen_by(viewer: Membership) -> QuerySet[Transfer]:
     """The community's transfers for coordinators; for members, those touching their account."""
     transfers = Transfer.objects.filter(community=viewer.community)
     if not viewer.is_staff:
@@ -304,8 +304,14 @@ def _visible_transfers(viewer: Membership) -> QuerySet[Transfer]:
         transfers = transfers.filter(
             entries__account__kind=Account.Kind.MEMBER, entries__account__user=viewer.user
         )
+    return transfers
+
+
+def _visible_transfers(viewer: Membership) -> QuerySet[Transfer]:
+    """What the caller may see, with the names and entries an answer shows."""
     return (
-        transfers.select_related(
+        _seen_by(viewer)
+        .select_related(
             "recorded_by__profile",
             "on_behalf_of__profile",
             "awaiting__profile",
@@ -331,12 +337,7 @@ def _visible_transfers(viewer: Membership) -> QuerySet[Transfer]:
 def _visible_or_404(viewer: Membership, transfer_id: int) -> Transfer:
     """The bare transfer, if the caller may see it: what a write needs before the service
     locks it (one query, no names or entries; the answer is read after the write)."""
-    transfers = Transfer.objects.filter(community=viewer.community, pk=transfer_id)
-    if not viewer.is_staff:
-        transfers = transfers.filter(
-            entries__account__kind=Account.Kind.MEMBER, entries__account__user=viewer.user
-        )
-    transfer = transfers.first()
+    transfer = _seen_by(viewer).filter(pk=transfer_id).first()
     if transfer is None:
         raise Http404
     transfer.community = viewer.community

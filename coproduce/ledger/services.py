@@ -484,12 +484,12 @@ def transfer_record(
     return _idempotent(community=community, key=idempotency_key, digest=digest, write=write)
 
 
-def _lock_pending(transfer: Transfer) -> Transfer:
+def _lock_pending(pk: int) -> Transfer:
     """The transfer, locked, with what its notices need (only its own row is locked)."""
     return (
         Transfer.objects.select_for_update(of=("self",))
         .select_related("community", "recorded_by", "awaiting")
-        .get(pk=transfer.pk)
+        .get(pk=pk)
     )
 
 
@@ -514,7 +514,7 @@ def _check_may_answer(transfer: Transfer, user: User) -> None:
 @transaction.atomic
 def transfer_confirm(*, transfer: Transfer, confirmed_by: User) -> Transfer:
     """Confirm a pending exchange; it completes now if the limits allow. Confirming twice changes nothing."""
-    locked = _lock_pending(transfer)
+    locked = _lock_pending(transfer.pk)
     if locked.state == Transfer.State.COMPLETED:
         return locked
     if locked.state != Transfer.State.PENDING:
@@ -528,7 +528,7 @@ def transfer_confirm(*, transfer: Transfer, confirmed_by: User) -> Transfer:
 @transaction.atomic
 def transfer_reject(*, transfer: Transfer, rejected_by: User, reason: str = "") -> Transfer:
     """Reject a pending exchange: nothing moves, and the recorder is told why."""
-    locked = _lock_pending(transfer)
+    locked = _lock_pending(transfer.pk)
     if locked.state == Transfer.State.REJECTED:
         return locked
     if locked.state != Transfer.State.PENDING:
@@ -560,7 +560,7 @@ def transfers_autoconfirm(*, now: datetime | None = None) -> tuple[int, int]:
     for pk in due:
         try:
             with transaction.atomic():
-                locked = _lock_pending(Transfer(pk=pk))
+                locked = _lock_pending(pk)
                 if locked.state != Transfer.State.PENDING:
                     continue
                 _apply(locked, None)
