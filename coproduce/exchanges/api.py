@@ -38,7 +38,7 @@ from coproduce.exchanges.models import Listing, ListingQuerySet
 from coproduce.exchanges.services import listing_create, listing_set_state, listing_update
 from coproduce.lib.geo import PUBLIC_DECIMALS, valid_point
 from coproduce.lib.weekly import Window, WindowError, clock, parse_clock
-from coproduce.people.api import SkillOut, display_name
+from coproduce.people.api import GenderValue, SkillOut, display_name
 from coproduce.people.models import Skill, User
 
 router = Router(tags=["listings"])
@@ -99,6 +99,16 @@ class ListingWrite(Schema):
     expires_on: date | None = Field(
         None, description="Up to a year from today; 60 days if not given."
     )
+    needs_checked_helper: bool = Field(
+        False,
+        description="For a request: suggest and propose only helpers with a current "
+        "safeguarding check (e.g. personal care, or children).",
+    )
+    helper_gender: GenderValue = Field(
+        "",
+        description="For a request: a preferred helper, woman, man or non_binary (empty: "
+        "anyone); suggestions only ever name helpers who fit.",
+    )
 
 
 class ListingIn(ListingWrite):
@@ -140,6 +150,14 @@ class ListingOut(Schema):
     windows: list[WindowSchema]
     on_date: date | None
     expires_on: date
+    needs_checked_helper: bool | None = Field(
+        description="Only a helper with a current safeguarding check. Shown to its owner and "
+        "coordinators; null for others."
+    )
+    helper_gender: GenderValue | None = Field(
+        description="The preferred helper (empty: anyone). Shown to its owner and "
+        "coordinators; null for others."
+    )
     owner: OwnerOut
     created_at: datetime
     updated_at: datetime
@@ -198,8 +216,9 @@ def _listing_or_404(membership: Membership, listing_id: int) -> Listing:
 
 def _out(listing: Listing, viewer: Membership) -> ListingOut:
     point = None
+    # What the request asks of a helper is between its owner and the coordinators.
+    exact = viewer.is_staff or listing.owner_id == viewer.user_id
     if listing.lat is not None and listing.lng is not None:
-        exact = viewer.is_staff or listing.owner_id == viewer.user_id
         decimals = 3 if exact else PUBLIC_DECIMALS
         point = PointOut(lat=round(listing.lat, decimals), lng=round(listing.lng, decimals))
     return ListingOut(
@@ -218,6 +237,8 @@ def _out(listing: Listing, viewer: Membership) -> ListingOut:
         ],
         on_date=listing.on_date,
         expires_on=listing.expires_on,
+        needs_checked_helper=listing.needs_checked_helper if exact else None,
+        helper_gender=listing.helper_gender if exact else None,  # type: ignore[arg-type]
         owner=OwnerOut(id=listing.owner_id, display_name=display_name(listing.owner)),
         created_at=listing.created_at,
         updated_at=listing.updated_at,
@@ -320,6 +341,8 @@ def listing_add(request: HttpRequest, slug: str, payload: ListingIn) -> Status:
             windows=[w.window() for w in payload.windows],
             on_date=payload.on_date,
             expires_on=payload.expires_on,
+            needs_checked_helper=payload.needs_checked_helper,
+            helper_gender=payload.helper_gender,
         )
     return Status(201, _out(_listing_or_404(viewer, listing.pk), viewer))
 
@@ -372,6 +395,10 @@ def listing_change(
             else listing.window_list,
             on_date=payload.on_date if "on_date" in sent else listing.on_date,
             expires_on=payload.expires_on if "expires_on" in sent else None,
+            needs_checked_helper=payload.needs_checked_helper
+            if "needs_checked_helper" in sent
+            else None,
+            helper_gender=payload.helper_gender if "helper_gender" in sent else None,
         )
     return _out(_listing_or_404(viewer, listing.pk), viewer)
 

@@ -177,3 +177,53 @@ def suggest(
     good = np.flatnonzero(pairs.feasible & (points >= max(min_score, 1)))
     best = good[np.argsort(-pairs.total[good], kind="stable")][:limit]
     return pairs, best
+
+
+@dataclass
+class Lead:
+    """A person suggested to lead a session: their position in the helper arrays, the
+    score out of 100 and the reasons."""
+
+    helper: int
+    points: int
+    reasons: list[str]
+
+
+def session_leads(
+    needs: Needs,
+    helpers: Helpers,
+    weights: Weights,
+    vocabulary: Vocabulary,
+    *,
+    min_score: int,
+    exclude: set[int],
+    pledged_words: str,
+    limit: int = SUGGESTIONS,
+) -> list[Lead]:
+    """The best people to lead the one need in `needs` (a session), best first: the
+    nearest who offer its skill or one of its category, and everyone counted as pledged
+    (in `needs.pledged`: people who hold a role in the service or pledged time to it),
+    whatever their skills. People whose ids are in `exclude` (the present leads) are left
+    out; the hard constraints hold as for any pair."""
+    if len(needs) != 1 or len(helpers) == 0:
+        return []
+    index = candidates.helper_index(helpers)
+    _ni, near = candidates.candidates(needs, index, k=SUGGESTION_POOL)
+    pledged = needs.pledged[(needs.pledged >> 32) == 0] & 0xFFFFFFFF
+    hi = np.union1d(near, pledged)
+    pairs = score(needs, helpers, np.zeros(len(hi), dtype=np.int64), hi, weights)
+    points = as_points(pairs.total)
+    allowed = ~np.isin(helpers.ids[hi], np.array(sorted(exclude), dtype=np.int64))
+    good = np.flatnonzero(pairs.feasible & allowed & (points >= max(min_score, 1)))
+    # Best first; among equals, whoever was asked least.
+    best = good[np.lexsort((helpers.asked[hi[good]], -pairs.total[good]))][:limit]
+    return [
+        Lead(
+            helper=int(hi[p]),
+            points=int(points[p]),
+            reasons=explain.reasons(
+                pairs, int(p), needs, helpers, vocabulary, pledged_words=pledged_words
+            ),
+        )
+        for p in best
+    ]

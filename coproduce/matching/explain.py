@@ -50,15 +50,22 @@ def _codes(value: int) -> list[int]:
 
 
 def reasons(
-    pairs: Pairs, p: int, needs: Needs, helpers: Helpers, vocabulary: Vocabulary
+    pairs: Pairs,
+    p: int,
+    needs: Needs,
+    helpers: Helpers,
+    vocabulary: Vocabulary,
+    *,
+    pledged_words: str | None = None,
 ) -> list[str]:
-    """Why pair p was suggested, most telling first."""
+    """Why pair p was suggested, most telling first; `pledged_words` says what a pledge
+    is when the need is not a role (e.g. a session to lead)."""
     n, h = int(pairs.need[p]), int(pairs.helper[p])
     parts = pairs.parts[p]
     said: list[str] = []
     skill, category = int(needs.skill[n]), int(needs.category[n])
     if pairs.pledged[p]:
-        said.append(_("pledged time to this role"))
+        said.append(pledged_words or _("pledged time to this role"))
     elif parts[0] >= 1.0 and skill >= 0:
         said.append(
             _("offers %(s)s") % {"s": vocabulary_name(vocabulary.skill_names, skill, _("this"))}

@@ -59,3 +59,10 @@ class AdjustForm(forms.Form):
         if data.get("action") == "swap" and len(data.get("pair") or []) != 2:
             raise forms.ValidationError(_("Tick exactly two pairs to swap their helpers."))
         return data
+
+
+class LeadForm(forms.Form):
+    """Make a suggested person the lead or the co-lead of a session."""
+
+    person = forms.IntegerField(min_value=1)
+    role = forms.ChoiceField(choices=[("lead", _("Lead")), ("co_lead", _("Co-lead"))])

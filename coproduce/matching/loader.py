@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from django.conf.locale import LANG_INFO
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from coproduce.communities.models import Community, Membership, MembershipQuerySet
@@ -133,23 +135,81 @@ def context(community: Community) -> Context:
     )
 
 
+def _counted(rows: QuerySet[Any], key: str) -> Coalesce:
+    """The number of `rows` for the outer row's member, as a subquery (0 when none)."""
+    return Coalesce(
+        Subquery(rows.order_by().values(key).annotate(n=Count("pk")).values("n")[:1]), 0
+    )
+
+
+def _facts(community: Community, today: date) -> dict[str, Any]:
+    """The helper facts of `people` as subqueries of the row query: one query for a few
+    people instead of five, each over the rows of those few."""
+    user = OuterRef("user_id")
+    valid = Q(expires_on__isnull=True) | Q(expires_on__gt=today)
+    entries = Entry.objects.filter(
+        community=community,
+        account__kind=Account.Kind.MEMBER,
+        account__user_id=user,
+        amount_minutes__gt=0,
+        transfer__kind__in=[Transfer.Kind.EXCHANGE, Transfer.Kind.GROUP],
+    )
+    return {
+        "checked": Exists(
+            SafeguardingCheck.objects.filter(
+                community=community, user_id=user, issued_on__lte=today
+            ).filter(valid)
+        ),
+        "balance": Coalesce(
+            Subquery(
+                Account.objects.filter(
+                    community=community, kind=Account.Kind.MEMBER, user_id=user
+                ).values("balance_minutes")[:1]
+            ),
+            0,
+        ),
+        "given": _counted(
+            entries.filter(transfer__state=Transfer.State.COMPLETED), "account__user_id"
+        ),
+        "rejected": _counted(
+            entries.filter(transfer__state=Transfer.State.REJECTED), "account__user_id"
+        ),
+        "asked": _counted(
+            Match.objects.filter(
+                community=community,
+                helper_id=user,
+                state=Match.State.SENT,
+                sent_at__gte=timezone.now() - timedelta(days=ASKED_DAYS),
+            ),
+            "helper_id",
+        ),
+    }
+
+
 def people(
     community: Community,
     members: MembershipQuerySet,
     *,
     today: date | None = None,
     full: bool = True,
+    few: bool = False,
+    skills: bool = True,
 ) -> dict[int, Person]:
     """Facts about the members in `members` (active ones), in seven queries; with
     `full=False`, only what a need takes from its owner (place, times, languages, access
-    needs), in two."""
+    needs), in two. With `few=True` (a page about a few people) the helper facts come as
+    subqueries of the row query: three queries, or two with `skills=False` (when the
+    skills that count are not the person's, e.g. an offer's own)."""
     today = today or timezone.localdate()
-    rows = list(
+    chosen = (
         members.filter(community=community)
         .active()
         .select_related("user__profile", "neighbourhood")
         .order_by("user_id")
     )
+    if full and few:
+        chosen = chosen.annotate(**_facts(community, today))
+    rows = list(chosen)
     found: dict[int, Person] = {}
     for m in rows:
         profile = getattr(m.user, "profile", None)
@@ -168,12 +228,23 @@ def people(
             access_offers=list(profile.access_offers) if profile else [],
             gender=profile.gender if profile else "",
         )
+        if full and few:
+            person = found[m.user_id]
+            person.checked = m.checked  # type: ignore[attr-defined]
+            person.balance = m.balance  # type: ignore[attr-defined]
+            person.given = m.given  # type: ignore[attr-defined]
+            person.rejected = m.rejected  # type: ignore[attr-defined]
+            person.asked = m.asked  # type: ignore[attr-defined]
     ids = members.filter(community=community).active().values("user_id")
     for a in Availability.objects.filter(community=community, user_id__in=ids).values_list(
         "user_id", "weekday", "start_minute", "end_minute"
     ):
         found[a[0]].windows.append((a[1], a[2], a[3]))
     if not full:
+        return found
+    if few:
+        if skills:
+            _add_skills(community, ids, found)
         return found
     valid = Q(expires_on__isnull=True) | Q(expires_on__gt=today)
     for user_id in (
@@ -212,12 +283,16 @@ def people(
         .annotate(n=Count("pk"))
     ):
         found[row["helper_id"]].asked = row["n"]
+    _add_skills(community, ids, found)
+    return found
+
+
+def _add_skills(community: Community, ids: QuerySet[Any], found: dict[int, Person]) -> None:
     for user_id, skill_id in Asset.objects.filter(
         community=community, user_id__in=ids, kind=Asset.Kind.SKILL, offered=True
     ).values_list("user_id", "skill_id"):
         if skill_id is not None:
             found[user_id].skills.add(skill_id)
-    return found
 
 
 def helpers_from(
@@ -501,3 +576,42 @@ def pairs_data(
     helpers = helpers_from(ctx, items, capacity=capacity)
     needs = _with_pledges(needs_from(ctx, rows), rows, helpers.ids)
     return Batch(ctx=ctx, needs=needs, helpers=helpers, need_rows=rows, people=known)
+
+
+def session_leads(session: Session, *, today: date | None = None) -> Batch:
+    """A session to lead as one need, against every active member: its service's first
+    role with a skill names the skill, the session's own time the hours, the proposal's
+    neighbourhood the place; people who hold a role in the service or pledged time to it
+    count as pledged. A service with a role that needs a safeguarding check only takes
+    leads with a current check. Fourteen queries whatever the size."""
+    community = session.community
+    ctx = context(community)
+    service = Service.objects.select_related("proposal__neighbourhood").get(pk=session.service_id)
+    service_roles = list(ServiceRole.objects.filter(service=service).order_by("pk"))
+    holders = RoleAssignment.objects.filter(
+        role__service=service,
+        state__in=[RoleAssignment.State.OFFERED, RoleAssignment.State.ACCEPTED],
+    ).values_list("person_id", flat=True)
+    pledged = set(holders) | {person for _role, person in _pledges(service)}
+    start = timezone.localtime(session.starts_at)
+    first = start.hour * 60 + start.minute
+    place = service.proposal.neighbourhood if service.proposal else None
+    row = NeedRow(
+        id=session.pk,
+        owner_id=0,
+        title=service.title,
+        skill_id=next((r.skill_id for r in service_roles if r.skill_id is not None), None),
+        lat=place.lat if place else None,
+        lng=place.lng if place else None,
+        remote=False,
+        windows=[(start.weekday(), first, min(first + session.duration_minutes, 1440))],
+        languages=[],
+        access=[],
+        checked_only=any(r.safeguarding_required for r in service_roles),
+        gender="",
+        pledged=pledged,
+    )
+    everyone = people(community, Membership.objects.all(), today=today)
+    helpers = helpers_from(ctx, [(p, p.skills) for p in everyone.values()], capacity=1)
+    needs = _with_pledges(needs_from(ctx, [row]), [row], helpers.ids)
+    return Batch(ctx=ctx, needs=needs, helpers=helpers, need_rows=[row], people=everyone)

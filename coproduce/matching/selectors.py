@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from coproduce.communities.models import Community, Membership
+from coproduce.coproduction.models import Session
 from coproduce.exchanges.models import Listing
 from coproduce.lib.geo import Point, bounding_box
-from coproduce.matching import explain, loader
+from coproduce.matching import engine, explain, loader
 from coproduce.matching.models import Match, MatchRun
 from coproduce.matching.scoring import as_points, score
 
@@ -59,9 +61,10 @@ def _near(
 
 
 def suggestions_for(*, community: Community, membership: Membership) -> Suggestions:
-    """The member's best suggestions both ways, with reasons (about twenty queries, fixed)."""
+    """The member's best suggestions both ways, with reasons: twelve queries whatever the
+    size (nine when the member has no open request)."""
     ctx = loader.context(community)
-    me = loader.people(community, Membership.objects.filter(pk=membership.pk)).get(
+    me = loader.people(community, Membership.objects.filter(pk=membership.pk), few=True).get(
         membership.user_id
     )
     found = Suggestions()
@@ -87,7 +90,12 @@ def suggestions_for(*, community: Community, membership: Membership) -> Suggesti
     if me.skills:
         categories = {ctx.category_of[s] for s in me.skills if s in ctx.category_of}
         requests = requests.filter(Q(skill__isnull=True) | Q(skill__category_id__in=categories))
-    nearby = list(requests.select_related("skill").order_by("-created_at", "-id")[:NEARBY_LIMIT])
+    # The page shows each suggestion's owner: read with the listing, not one by one.
+    nearby = list(
+        requests.select_related("skill", "owner__profile").order_by("-created_at", "-id")[
+            :NEARBY_LIMIT
+        ]
+    )
     owners = loader.people(
         community,
         Membership.objects.filter(user_id__in={x.owner_id for x in nearby}),
@@ -96,7 +104,9 @@ def suggestions_for(*, community: Community, membership: Membership) -> Suggesti
     found.to_help = _best(ctx, nearby, owners, [(me, me.skills)])
 
     mine = list(
-        open_listings.filter(kind=Listing.Kind.REQUEST, owner_id=me.user_id).order_by("-id")[:10]
+        open_listings.filter(kind=Listing.Kind.REQUEST, owner_id=me.user_id)
+        .select_related("skill")
+        .order_by("-id")[:10]
     )
     if mine:
         wanted = {x.skill.category_id for x in mine if x.skill_id and x.skill}
@@ -104,13 +114,19 @@ def suggestions_for(*, community: Community, membership: Membership) -> Suggesti
         offers_q = offers_q.filter(Q(skill__isnull=True) | Q(skill__category_id__in=wanted))
         offers = list(
             _near(offers_q, point, OFFER_RADIUS_KM, True)
-            .select_related("skill")
+            .select_related("skill", "owner__profile")
             .order_by("-created_at", "-id")[:NEARBY_LIMIT]
         )
+        # An offer counts with its own skill, not all its owner's: no skills query.
         helpers = loader.people(
-            community, Membership.objects.filter(user_id__in={o.owner_id for o in offers})
+            community,
+            Membership.objects.filter(user_id__in={o.owner_id for o in offers}),
+            few=True,
+            skills=False,
         )
         found.to_use = _best_offers(ctx, mine, me, offers, helpers)
+    for suggestion in [*found.to_help, *found.to_use]:
+        suggestion.listing.community = community  # for its address, without a query
     return found
 
 
@@ -188,3 +204,41 @@ def run_matches(*, run: MatchRun) -> QuerySet[Match]:
         .select_related("helper__profile", "listing__owner__profile", "role")
         .order_by("-score", "id")
     )
+
+
+@dataclass
+class LeadSuggestion:
+    """Someone who could lead a session, with their score out of 100 and why."""
+
+    user_id: int
+    name: str
+    score: int
+    reasons: list[str]
+
+    @property
+    def why(self) -> str:
+        return explain.SEPARATOR.join(self.reasons)
+
+
+def session_leads(*, session: Session) -> list[LeadSuggestion]:
+    """Who could lead (or co-lead) a session, best first, besides its present leads: from
+    the people in the service's roles, its pledges and the skills members offer."""
+    data = loader.session_leads(session)
+    found = engine.session_leads(
+        data.needs,
+        data.helpers,
+        data.ctx.weights,
+        data.ctx.vocabulary,
+        min_score=data.ctx.min_score,
+        exclude={u for u in (session.lead_id, session.co_lead_id) if u is not None},
+        pledged_words=_("has a role in this service or pledged time to it"),
+    )
+    return [
+        LeadSuggestion(
+            user_id=int(data.helpers.ids[lead.helper]),
+            name=data.people[int(data.helpers.ids[lead.helper])].name,
+            score=lead.points,
+            reasons=lead.reasons,
+        )
+        for lead in found
+    ]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("matching/runs/<int:pk>/adjust/", views.run_adjust, name="run_adjust"),
     path("matching/runs/<int:pk>/send/", views.run_send, name="run_send"),
     path("matching/services/<int:pk>/roles/", views.service_roles, name="service_roles"),
+    path("matching/sessions/<int:pk>/leads/", views.session_leads, name="session_leads"),
 ]

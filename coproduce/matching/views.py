@@ -8,16 +8,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coproduce.communities.access import member_required
 from coproduce.communities.models import Community, Membership
-from coproduce.coproduction.models import Service
+from coproduce.coproduction import services as coproduction_services
+from coproduce.coproduction.models import Service, Session
 from coproduce.lib.errors import Conflict
 from coproduce.matching import loader, selectors, services
-from coproduce.matching.forms import AdjustForm, SettingsForm
+from coproduce.matching.forms import AdjustForm, LeadForm, SettingsForm
 from coproduce.matching.models import Match, MatchRun
 from coproduce.people.models import User
 
@@ -206,3 +208,64 @@ def service_roles(
         _refused(request, error)
         return redirect("coproduction:service", slug=community.slug, pk=service.pk)
     return redirect("matching:run", slug=community.slug, pk=run.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(staff=True)
+def session_leads(
+    request: HttpRequest, community: Community, membership: Membership, pk: int
+) -> HttpResponse:
+    """Who could lead a coming session, with why; make one of them its lead or co-lead."""
+    session = (
+        Session.objects.filter(community=community, pk=pk)
+        .select_related("community", "service", "lead__profile", "co_lead__profile")
+        .first()
+    )
+    if session is None:
+        raise Http404
+    back = redirect("coproduction:session", slug=community.slug, pk=session.pk)
+    if session.state != Session.State.SCHEDULED or session.starts_at <= timezone.now():
+        messages.error(request, _("Leads can only be suggested for a coming session."))
+        return back
+    if request.method == "POST":
+        form = LeadForm(request.POST)
+        person = None
+        if form.is_valid():
+            person = (
+                User.objects.filter(
+                    pk=form.cleaned_data["person"],
+                    memberships__community=community,
+                    memberships__state=Membership.State.ACTIVE,
+                )
+                .select_related("profile")
+                .first()
+            )
+        if person is None:
+            messages.error(request, _("Choose one of the people suggested."))
+            return redirect("matching:session_leads", slug=community.slug, pk=session.pk)
+        as_co_lead = form.cleaned_data["role"] == "co_lead"
+        lead = session.lead if as_co_lead else person
+        co_lead = person if as_co_lead else session.co_lead
+        if co_lead is not None and lead is not None and co_lead.pk == lead.pk:
+            co_lead = None
+        try:
+            coproduction_services.session_set_leads(
+                session=session, lead=lead, co_lead=co_lead, set_by=_user(request)
+            )
+        except (ValidationError, PermissionDenied) as error:
+            _refused(request, error)
+            return redirect("matching:session_leads", slug=community.slug, pk=session.pk)
+        messages.success(request, _("The session's leads are saved."))
+        return back
+    return render(
+        request,
+        "matching/session_leads.html",
+        _page(
+            community,
+            membership,
+            "services",
+            session=session,
+            service=session.service,
+            suggestions=selectors.session_leads(session=session),
+        ),
+    )

@@ -1,6 +1,6 @@
 """REST endpoints for people: the skill taxonomy, profiles, and the caller's own profile."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
@@ -19,6 +19,13 @@ router = Router(tags=["people"])
 
 Confidence = Literal["learning", "capable", "experienced"]
 ContactPreference = Literal["message", "email", "phone", "coordinator"]
+# The values of people.models.AccessSupport and Gender (a test keeps them in step).
+AccessKind = Literal["step_free", "bsl", "easy_read", "large_print", "home_visit"]
+GenderValue = Literal["", "woman", "man", "non_binary"]
+ACCESS_DESCRIPTION = (
+    "Kinds of access support: step_free, bsl (British Sign Language), easy_read, "
+    "large_print, home_visit."
+)
 LanguageCode = Annotated[
     str,
     StringConstraints(
@@ -50,6 +57,13 @@ class ContactOut(Schema):
     phone: str
     contact_preference: ContactPreference
     accessibility_needs: str
+    access_needs: list[AccessKind] = Field(
+        description="What helps them take part (matching looks for helpers who give it). "
+        + ACCESS_DESCRIPTION
+    )
+    access_offers: list[AccessKind] = Field(
+        description="Access support they can give. " + ACCESS_DESCRIPTION
+    )
 
 
 class ProfileOut(Schema):
@@ -75,6 +89,16 @@ class MyProfileOut(Schema):
     accessibility_needs: str
     contact_preference: ContactPreference
     phone: str
+    access_needs: list[AccessKind] = Field(
+        description="What helps you take part. " + ACCESS_DESCRIPTION
+    )
+    access_offers: list[AccessKind] = Field(
+        description="Access support you can give. " + ACCESS_DESCRIPTION
+    )
+    gender: GenderValue = Field(
+        description="Only if you choose to say (empty: not said); used only to respect a "
+        "preference stated on a request, and nobody else sees it."
+    )
 
 
 class ProfileIn(Schema):
@@ -88,6 +112,23 @@ class ProfileIn(Schema):
     accessibility_needs: Annotated[str, StringConstraints(max_length=500), NoNul] = ""
     contact_preference: ContactPreference = "message"
     phone: Annotated[str, StringConstraints(max_length=30, pattern=r"^[0-9+() .-]*$")] = ""
+    access_needs: list[AccessKind] | None = Field(
+        default=None,
+        max_length=len(get_args(AccessKind)),
+        description="What helps you take part; left out (or null): stays as it was. "
+        + ACCESS_DESCRIPTION,
+    )
+    access_offers: list[AccessKind] | None = Field(
+        default=None,
+        max_length=len(get_args(AccessKind)),
+        description="Access support you can give; left out (or null): stays as it was. "
+        + ACCESS_DESCRIPTION,
+    )
+    gender: GenderValue | None = Field(
+        default=None,
+        description="woman, man, non_binary, or empty to not say; left out (or null): stays "
+        "as it was. Nobody else sees it.",
+    )
 
 
 def _my_profile_out(user: User, profile: Profile) -> MyProfileOut:
@@ -100,6 +141,9 @@ def _my_profile_out(user: User, profile: Profile) -> MyProfileOut:
         accessibility_needs=profile.accessibility_needs,
         contact_preference=profile.contact_preference,  # type: ignore[arg-type]
         phone=profile.phone,
+        access_needs=list(profile.access_needs),
+        access_offers=list(profile.access_offers),
+        gender=profile.gender,  # type: ignore[arg-type]
     )
 
 
@@ -147,6 +191,8 @@ def profile_detail(
             phone=profile.phone if profile else "",
             contact_preference=profile.contact_preference if profile else "message",  # type: ignore[arg-type]
             accessibility_needs=profile.accessibility_needs if profile else "",
+            access_needs=list(profile.access_needs) if profile else [],
+            access_offers=list(profile.access_offers) if profile else [],
         )
     return ProfileOut(
         user_id=person.pk,
@@ -180,7 +226,8 @@ def my_profile(request: HttpRequest) -> MyProfileOut:
 
 @router.put("/me/profile", response={200: MyProfileOut, **WRITE_ERRORS})
 def my_profile_update(request: HttpRequest, payload: ProfileIn) -> MyProfileOut:
-    """Replace the caller's own profile (fields left out take their defaults)."""
+    """Replace the caller's own profile (fields left out take their defaults, except the
+    access and gender fields, which stay as they were)."""
     user = caller(request)
     profile = profile_update(user=user, **payload.dict())
     return _my_profile_out(user, profile)

@@ -547,3 +547,99 @@ def test_impossible_or_unknown_listing_ids_are_404_or_422(
     response = api_for(member).get(f"{LISTINGS}/{listing_id}")
     assert response.status_code in (404, 422)
     assert response.json()["detail"]
+
+
+# Matching fields of a request: a checked helper, a preferred helper
+
+
+def test_a_member_asks_for_a_checked_woman_helper(
+    community: Community, member: User, api_for: Api
+) -> None:
+    response = post(
+        api_for(member),
+        LISTINGS,
+        {
+            "kind": "request",
+            "title": "Help with a bath",
+            "needs_checked_helper": True,
+            "helper_gender": "woman",
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["needs_checked_helper"], body["helper_gender"]) == (True, "woman")
+    listing = Listing.objects.get(pk=body["id"])
+    assert (listing.needs_checked_helper, listing.helper_gender) == (True, "woman")
+
+
+def test_a_request_asks_anyone_unchecked_by_default(
+    community: Community, member: User, api_for: Api
+) -> None:
+    body = post(api_for(member), LISTINGS, {"kind": "request", "title": "Lift to town"}).json()
+    assert (body["needs_checked_helper"], body["helper_gender"]) == (False, "")
+
+
+def test_changing_other_fields_keeps_the_helper_constraints(
+    community: Community, member: User, api_for: Api
+) -> None:
+    listing = make_listing(
+        community, member, kind="request", needs_checked_helper=True, helper_gender="man"
+    )
+    response = patch(api_for(member), f"{LISTINGS}/{listing.pk}", {"title": "Another title"})
+    assert response.status_code == 200
+    listing.refresh_from_db()
+    assert (listing.needs_checked_helper, listing.helper_gender) == (True, "man")
+    response = patch(
+        api_for(member),
+        f"{LISTINGS}/{listing.pk}",
+        {"needs_checked_helper": False, "helper_gender": ""},
+    )
+    assert response.status_code == 200
+    listing.refresh_from_db()
+    assert (listing.needs_checked_helper, listing.helper_gender) == (False, "")
+
+
+def test_only_the_owner_and_coordinators_see_the_helper_constraints(
+    community: Community, member: User, second_member: User, coordinator: User, api_for: Api
+) -> None:
+    listing = make_listing(
+        community, member, kind="request", needs_checked_helper=True, helper_gender="woman"
+    )
+    for viewer in (member, coordinator):
+        body = api_for(viewer).get(f"{LISTINGS}/{listing.pk}").json()
+        assert (body["needs_checked_helper"], body["helper_gender"]) == (True, "woman")
+    stranger = api_for(second_member).get(f"{LISTINGS}/{listing.pk}").json()
+    assert (stranger["needs_checked_helper"], stranger["helper_gender"]) == (None, None)
+    listed = api_for(second_member).get(LISTINGS).json()["results"]
+    assert [(r["needs_checked_helper"], r["helper_gender"]) for r in listed] == [(None, None)]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"helper_gender": "female"}, "helper_gender"),
+        ({"helper_gender": None}, "helper_gender"),
+        ({"needs_checked_helper": "perhaps"}, "needs_checked_helper"),
+        ({"needs_checked_helper": None}, "needs_checked_helper"),
+    ],
+)
+def test_a_bad_helper_constraint_is_422_naming_the_field_and_changes_nothing(
+    community: Community, member: User, body: dict[str, object], field: str, api_for: Api
+) -> None:
+    client = api_for(member)
+    response = post(client, LISTINGS, {"kind": "request", "title": "Help", **body})
+    assert response.status_code == 422, response.content
+    assert field in response.json()["errors"], response.json()
+    assert not Listing.objects.exists()
+    listing = make_listing(community, member, kind="request", helper_gender="man")
+    response = patch(client, f"{LISTINGS}/{listing.pk}", body)
+    assert response.status_code == 422, response.content
+    listing.refresh_from_db()
+    assert (listing.needs_checked_helper, listing.helper_gender) == (False, "man")
+
+
+def test_the_openapi_document_describes_the_helper_constraints(db: None) -> None:
+    schemas = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]
+    for name in ("ListingIn", "ListingPatch", "ListingOut"):
+        assert {"needs_checked_helper", "helper_gender"} <= set(schemas[name]["properties"])
+    assert "non_binary" in str(schemas["ListingIn"]["properties"]["helper_gender"])

@@ -1,6 +1,7 @@
 """The skill taxonomy, members' profiles and the caller's own profile."""
 
 from collections.abc import Callable
+from typing import get_args
 
 from django.test import Client
 
@@ -186,3 +187,109 @@ def test_my_offered_skills_appear_but_not_the_ones_i_do_not_offer(
     assert Asset.objects.filter(user=member).count() == 2
     skills = api_for(member).get(profile_url(member)).json()["skills"]
     assert [s["slug"] for s in skills] == ["gardening"]
+
+
+# Matching fields: access support and gender
+
+
+def put_profile(client: Client, body: dict[str, object]) -> object:
+    return client.put("/api/v1/me/profile", body, content_type="application/json")
+
+
+def test_i_set_and_read_my_access_support_and_gender(member: User, api_for: Api) -> None:
+    client = api_for(member)
+    response = put_profile(
+        client,
+        {
+            "display_name": "Mo",
+            "access_needs": ["step_free", "bsl", "bsl"],
+            "access_offers": ["large_print"],
+            "gender": "woman",
+        },
+    )
+    assert response.status_code == 200, response.content  # type: ignore[attr-defined]
+    profile = Profile.objects.get(user=member)
+    assert (profile.access_needs, profile.access_offers, profile.gender) == (
+        ["bsl", "step_free"],
+        ["large_print"],
+        "woman",
+    )
+    body = client.get("/api/v1/me/profile").json()
+    assert body["access_needs"] == ["bsl", "step_free"]
+    assert body["access_offers"] == ["large_print"]
+    assert body["gender"] == "woman"
+
+
+def test_access_support_and_gender_left_out_stay_as_they_were(member: User, api_for: Api) -> None:
+    profile_update(
+        user=member, display_name="Mo", access_needs=["bsl"], access_offers=["bsl"], gender="man"
+    )
+    response = put_profile(api_for(member), {"display_name": "Mo", "bio": "Changed"})
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    profile = Profile.objects.get(user=member)
+    assert (profile.access_needs, profile.access_offers, profile.gender) == (
+        ["bsl"],
+        ["bsl"],
+        "man",
+    )
+
+
+def test_an_empty_gender_means_not_said(member: User, api_for: Api) -> None:
+    profile_update(user=member, display_name="Mo", gender="non_binary")
+    put_profile(api_for(member), {"display_name": "Mo", "gender": ""})
+    assert Profile.objects.get(user=member).gender == ""
+
+
+def test_unknown_access_support_or_gender_is_422_naming_the_field_and_changes_nothing(
+    member: User, api_for: Api
+) -> None:
+    profile_update(user=member, display_name="Mo", access_needs=["bsl"], gender="woman")
+    client = api_for(member)
+    for body, field in (
+        ({"display_name": "X", "access_needs": ["wheelchair"]}, "access_needs.0"),
+        ({"display_name": "X", "access_offers": ["bsl", 3]}, "access_offers.1"),
+        ({"display_name": "X", "gender": "other"}, "gender"),
+    ):
+        response = put_profile(client, body)
+        assert response.status_code == 422  # type: ignore[attr-defined]
+        assert field in response.json()["errors"]  # type: ignore[attr-defined]
+    profile = Profile.objects.get(user=member)
+    assert (profile.display_name, profile.access_needs, profile.gender) == ("Mo", ["bsl"], "woman")
+
+
+def test_the_access_kinds_of_the_api_are_the_models(db: None) -> None:
+    from coproduce.people import api
+    from coproduce.people.models import AccessSupport, Gender
+
+    assert set(get_args(api.AccessKind)) == set(AccessSupport.values)
+    assert set(get_args(api.GenderValue)) == set(Gender.values)
+
+
+def test_access_support_shows_to_coordinators_and_gender_to_nobody_else(
+    member: User, second_member: User, coordinator: User, api_for: Api
+) -> None:
+    profile_update(
+        user=member,
+        display_name="Mo",
+        access_needs=["easy_read"],
+        access_offers=["home_visit"],
+        gender="woman",
+    )
+    contact = api_for(coordinator).get(profile_url(member)).json()["contact"]
+    assert contact["access_needs"] == ["easy_read"]
+    assert contact["access_offers"] == ["home_visit"]
+    for viewer in (coordinator, second_member):
+        response = api_for(viewer).get(profile_url(member))
+        assert "gender" not in response.json()
+        assert "woman" not in response.content.decode()
+    assert api_for(second_member).get(profile_url(member)).json()["contact"] is None
+
+
+def test_the_openapi_document_names_the_access_kinds_and_genders(db: None) -> None:
+    schemas = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]
+    profile_in = schemas["ProfileIn"]["properties"]
+    assert "access_needs" in profile_in and "gender" in profile_in
+    text = str(schemas["ProfileIn"])
+    for value in ("step_free", "bsl", "easy_read", "large_print", "home_visit", "non_binary"):
+        assert value in text
+    assert {"access_needs", "access_offers", "gender"} <= set(schemas["MyProfileOut"]["properties"])
