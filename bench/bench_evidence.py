@@ -117,8 +117,8 @@ def _dashboard(database: str, members: int, exchanges: int) -> dict[str, Any] | 
                 "bench._evidence_worker",
                 database,
                 str(result),
-                str(MEMBERS),
-                str(EXCHANGES),
+                str(members),
+                str(exchanges),
             ],
             cwd=ROOT,
             check=False,
@@ -157,11 +157,12 @@ def run() -> list[Result | Section]:
         )
     lines += [
         "",
-        "Where the time goes on PostgreSQL: the one query that joins every member's ledger entry"
-        " with its transfer (two entries per exchange, all history up to the end of the period, as"
-        " new ties and first exchanges need it) is most of it; numpy and scipy take about a second"
-        " for a million exchanges. Below 2 s at this size needs a summary kept as transfers complete"
-        " (minutes per member, month and category; each pair's first exchange) or a reporting"
-        " replica with more cores.",
+        "The dashboard reads the evidence summary that the ledger keeps as transfers complete"
+        " (`coproduce/ledger/summary.py`: minutes per member, day and category of value; each"
+        " pair's days and first day; each member's first exchange), made here from the loaded"
+        " ledger by `summary_rebuild` as the data migration makes it; a service's report still"
+        " reads the entries. With random pairs over two years almost every member-day is its own"
+        " row, so the period and the one before it are still two million summary rows at this"
+        " size: the summary removes the join with transfers, not the rows.",
     ]
     return [*results, Section(title="Evidence dashboard at scale", lines=tuple(lines))]

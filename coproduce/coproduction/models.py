@@ -12,6 +12,7 @@ Time is integer minutes (rule 2).
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -438,7 +439,22 @@ class DecisionResponse(models.Model):
 # Services ----------------------------------------------------------------------------
 
 
-class Service(models.Model):
+class ChangeDated(models.Model):
+    """A row the HSDS directory dates (`modified_after`): `updated_at` moves with every save,
+    also one that names only some fields (Django writes an auto_now field only when named)."""
+
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
+
+class Service(ChangeDated):
     """A co-produced service: run by organisations and residents together, with roles and sessions.
 
     Its credit rule says how attendance earns time credits: each attendee pays the session
@@ -513,7 +529,7 @@ class Service(models.Model):
         return self.title
 
 
-class ServiceLead(models.Model):
+class ServiceLead(ChangeDated):
     """Who runs a service: an organisation or a resident (exactly one of the two)."""
 
     community = models.ForeignKey(
@@ -556,7 +572,7 @@ class ServiceLead(models.Model):
         return str(self.organisation or self.person)
 
 
-class ServiceRole(models.Model):
+class ServiceRole(ChangeDated):
     """A role in a running service, often carried over from the proposal's needed role."""
 
     community = models.ForeignKey(
@@ -624,7 +640,7 @@ class RoleAssignment(models.Model):
         return f"{self.person} as {self.role} ({self.state})"
 
 
-class Session(models.Model):
+class Session(ChangeDated):
     """One meeting of a service: when, how long, where, how many places, who leads it."""
 
     class State(models.TextChoices):

@@ -6,8 +6,3 @@ class DirectoryConfig(AppConfig):
     name = "coproduce.directory"
     label = "directory"
     verbose_name = _("Service directory (HSDS)")
-
-    def ready(self) -> None:
-        from coproduce.directory import signals
-
-        signals.connect()

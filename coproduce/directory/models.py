@@ -1,9 +1,9 @@
-"""Which communities publish their services in the HSDS directory, and when what they publish changed.
+"""Which communities publish their services in the HSDS directory.
 
 The directory is a read model over other apps' rows: it owns no services, only a
-community's choice to publish (`DirectorySettings`) and a change time for the rows whose
-own tables keep none (`DirectoryChange`), so that `modified_after` can find a service
-whose status or roles changed after it was created.
+community's choice to publish (`DirectorySettings`). When a service changed is read from
+the `updated_at` of the rows that make its record (coproduction's Service, ServiceRole,
+ServiceLead and Session).
 """
 
 from django.conf import settings
@@ -31,28 +31,3 @@ class DirectorySettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community}: {'published' if self.publish else 'not published'}"
-
-
-class DirectoryChange(models.Model):
-    """The last time a published row changed in a way its own table does not date.
-
-    One row per (community, kind, object); `kind` is a `directory.ids.Kind` value.
-    """
-
-    community = models.ForeignKey(
-        "communities.Community", on_delete=models.CASCADE, related_name="+"
-    )
-    kind = models.PositiveSmallIntegerField()
-    object_id = models.PositiveBigIntegerField()
-    modified_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["community", "kind", "object_id"], name="directory_change_once"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.object_id} at {self.modified_at:%Y-%m-%d %H:%M}"

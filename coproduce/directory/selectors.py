@@ -33,7 +33,6 @@ from django.utils.translation import gettext as _
 from coproduce.communities.models import Community, Organisation
 from coproduce.coproduction.models import Service, ServiceLead, ServiceRole, Session
 from coproduce.directory.ids import Kind, encode
-from coproduce.directory.models import DirectoryChange
 from coproduce.people.models import SkillCategory
 
 HSDS_STATUS = {
@@ -59,20 +58,13 @@ def _published(field: str = "community") -> Q:
 
 def services() -> QuerySet[Service]:
     """Published services with `last_modified` and `place` annotated and their parts loaded."""
-    created = F("created_at")
-    change = DirectoryChange.objects.filter(
-        community=OuterRef("community"), kind=int(Kind.SERVICE), object_id=OuterRef("pk")
-    ).values("modified_at")[:1]
-    latest_session = (
-        Session.objects.filter(service=OuterRef("pk"))
-        .order_by("-created_at")
-        .values("created_at")[:1]
-    )
-    latest_lead = (
-        ServiceLead.objects.filter(service=OuterRef("pk"))
-        .order_by("-added_at")
-        .values("added_at")[:1]
-    )
+    changed = F("updated_at")
+    latest = {
+        model: model.objects.filter(service=OuterRef("pk"))
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+        for model in (ServiceRole, ServiceLead, Session)
+    }
     # The place most of its scheduled sessions meet at (ties: the first alphabetically).
     place = (
         Session.objects.filter(service=OuterRef("pk"), state=Session.State.SCHEDULED)
@@ -87,11 +79,11 @@ def services() -> QuerySet[Service]:
         Service.objects.filter(_published())
         .select_related("community", "proposal__neighbourhood")
         .annotate(
+            # When anything of its record changed: the service, a role (its taxonomy terms),
+            # a lead (its organisation) or a session (its place).
             last_modified=Greatest(
-                created,
-                Coalesce(Subquery(change), created),
-                Coalesce(Subquery(latest_session), created),
-                Coalesce(Subquery(latest_lead), created),
+                changed,
+                *(Coalesce(Subquery(q), changed) for q in latest.values()),
                 output_field=DateTimeField(),
             ),
             place=Subquery(place),
@@ -162,8 +154,17 @@ def services_filtered(
                 )
             )
     if modified_after is not None:
-        # `last_modified` is the annotation that services() adds; the stubs cannot see it.
-        queryset = queryset.filter(**{"last_modified__gte": modified_after})
+        # Each table's own indexed `updated_at`, rather than the computed `last_modified`.
+        queryset = queryset.filter(
+            Q(updated_at__gte=modified_after)
+            | Exists(
+                ServiceRole.objects.filter(service=OuterRef("pk"), updated_at__gte=modified_after)
+            )
+            | Exists(
+                ServiceLead.objects.filter(service=OuterRef("pk"), updated_at__gte=modified_after)
+            )
+            | Exists(Session.objects.filter(service=OuterRef("pk"), updated_at__gte=modified_after))
+        )
     return queryset
 
 

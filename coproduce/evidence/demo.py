@@ -160,9 +160,15 @@ def build(
     chosen = sorted(rng.sample(residents, min(ANSWERING, len(residents))))
     people = {u.pk: u for u in User.objects.filter(pk__in=chosen)}
     now = datetime.combine(today, time(12), tzinfo=UTC)
-    baseline = now - timedelta(days=330)
+    joined = dict(
+        Membership.objects.filter(community=community, user_id__in=chosen).values_list(
+            "user_id", "joined_at"
+        )
+    )
     for pk in chosen:
         person = people[pk]
+        # Asked on joining, on paper; at least three months before their answer of today.
+        baseline = min(joined[pk] or now, now - timedelta(days=90))
         consent_give(community=community, user=person, purpose=Consent.Purpose.HEALTH_DATA)
         improve = rng.gauss(0.9, 0.6)
         before, after = _ons(rng, improve)

@@ -115,6 +115,38 @@ def network_figures(
     )
     period_keys = key[runs][in_period]
     is_new = at[runs][in_period] >= start
+    return _figures(member_area, in_scope, period_keys, is_new)
+
+
+def tie_figures(
+    *,
+    member_ids: Ints,
+    member_area: Ints,
+    in_scope: NDArray[np.bool_],
+    low: Ints,
+    high: Ints,
+    new_low: Ints,
+    new_high: Ints,
+) -> NetworkFigures:
+    """The same figures from the period's ties as pairs of user ids (`low`, `high`, each pair
+    once or more) and the pairs whose first exchange ever fell in the period (`new_*`)."""
+    n = len(member_ids)
+    a, a_ok = positions(member_ids, low)
+    b, b_ok = positions(member_ids, high)
+    ok = a_ok & b_ok
+    keys = np.unique(np.minimum(a[ok], b[ok]) * max(n, 1) + np.maximum(a[ok], b[ok]))
+    a, a_ok = positions(member_ids, new_low)
+    b, b_ok = positions(member_ids, new_high)
+    ok = a_ok & b_ok
+    new_keys = np.minimum(a[ok], b[ok]) * max(n, 1) + np.maximum(a[ok], b[ok])
+    return _figures(member_area, in_scope, keys, np.isin(keys, new_keys))
+
+
+def _figures(
+    member_area: Ints, in_scope: NDArray[np.bool_], period_keys: Ints, is_new: NDArray[np.bool_]
+) -> NetworkFigures:
+    """The figures from the period's ties, each once as low position × n + high position, sorted."""
+    n = len(member_area)
     p_low, p_high = period_keys // max(n, 1), period_keys % max(n, 1)
     touches = in_scope[p_low] | in_scope[p_high]
     area_low, area_high = member_area[p_low], member_area[p_high]

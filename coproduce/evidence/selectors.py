@@ -37,8 +37,23 @@ from coproduce.coproduction.models import Service, Session
 from coproduce.coproduction.selectors import community_index, service_index, service_participant_ids
 from coproduce.evidence import instruments
 from coproduce.evidence.models import EvidenceSettings, Question, Questionnaire, Response
-from coproduce.evidence.network import NetworkFigures, network_figures, tie_pairs
-from coproduce.ledger.models import Account, Category, Entry, Transfer
+from coproduce.evidence.network import (
+    NetworkFigures,
+    network_figures,
+    positions,
+    tie_figures,
+    tie_pairs,
+)
+from coproduce.ledger.models import (
+    Account,
+    Category,
+    Entry,
+    FirstExchange,
+    TieDay,
+    TieFirst,
+    Transfer,
+    ValueDay,
+)
 from coproduce.people.models import Consent
 
 REPORT_WORK_MEM = "128MB"
@@ -100,7 +115,7 @@ def _columns(queryset: QuerySet[Any], *columns: Any) -> NDArray[np.int64]:
         # numpy reads each without making a Python object per value.
         packed = ", ".join(f"string_agg(int8send(q.{n}), ''::bytea)" for n in names)
         with transaction.atomic(), connection.cursor() as cursor:
-            # A report joins every entry once: let its hash joins stay in memory.
+            # A report reads every row of a period once: let its hash joins stay in memory.
             cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
             cursor.execute(f"SELECT {packed} FROM ({sql}) q", params)
             found = cursor.fetchone()
@@ -242,13 +257,19 @@ def _category_code() -> Case:
     )
 
 
-def _members(community: Community, end: datetime) -> NDArray[np.int64]:
-    """Active members who had joined by `end`: (user id, neighbourhood id or 0, joined epoch), by id."""
-    rows = _columns(
+def _members_queryset(community: Community, end: datetime) -> QuerySet[Membership]:
+    """Active members who had joined by `end`."""
+    return (
         Membership.objects.filter(community=community, state=Membership.State.ACTIVE)
         .annotate(joined=Epoch(Coalesce(F("joined_at"), F("created_at"))))
         .filter(joined__lt=_epoch(end))
-        .order_by("user_id"),
+    )
+
+
+def _members(community: Community, end: datetime) -> NDArray[np.int64]:
+    """Active members who had joined by `end`: (user id, neighbourhood id or 0, joined epoch), by id."""
+    rows = _columns(
+        _members_queryset(community, end).order_by("user_id"),
         F("user_id"),
         F("neighbourhood_id"),
         F("joined"),
@@ -448,20 +469,62 @@ def _social(settings: EvidenceSettings, given_minutes: int, changes: list[Change
     )
 
 
-def indicators(*, community: Community, filters: Filters) -> Indicators:
-    """Every figure of the evidence report, in a fixed number of queries."""
+@dataclass(frozen=True)
+class LedgerFigures:
+    """What the report takes from the ledger, worked out from the entries or from the summary."""
+
+    active: int
+    givers: int
+    receivers: int
+    both: int
+    given_minutes: int
+    received_minutes: int
+    categories: list[CategoryRow]
+    months: list[MonthRow]
+    first_at: dict[int, int]  # member → epoch of their first exchange, if before the end
+    before: int  # active in the previous period of the same length
+    again: int  # of them, active in this period
+    network: NetworkFigures
+
+
+def _scope(community: Community, filters: Filters, members: NDArray[np.int64]) -> NDArray[np.bool_]:
+    member_ids, member_area = members[:, 0], members[:, 1]
+    if filters.neighbourhood is not None:
+        return np.asarray(member_area == filters.neighbourhood.pk)
+    if filters.service is not None:
+        scope_ids = service_participant_ids(service=filters.service)
+        return np.isin(member_ids, np.fromiter(scope_ids, dtype=np.int64, count=len(scope_ids)))
+    return np.ones(len(member_ids), dtype=bool)
+
+
+def _midnight(moment: datetime) -> bool:
+    return _epoch(moment) % DAY == 0
+
+
+def ledger_figures(
+    *,
+    community: Community,
+    filters: Filters,
+    members: NDArray[np.int64],
+    in_scope: NDArray[np.bool_],
+    from_summary: bool,
+) -> LedgerFigures:
+    """The ledger's part of the report: from the summary kept as transfers complete (whole
+    days, no service), or from the entries themselves (a service's transfers, or any period)."""
+    if from_summary:
+        return _from_summary(community, filters, members, in_scope)
+    return _from_entries(community, filters, members, in_scope)
+
+
+def _from_entries(
+    community: Community,
+    filters: Filters,
+    members: NDArray[np.int64],
+    in_scope: NDArray[np.bool_],
+) -> LedgerFigures:
     start, end = _epoch(filters.start), _epoch(filters.end)
     length = end - start
-    members = _members(community, filters.end)
-    member_ids, member_area, joined = members[:, 0], members[:, 1], members[:, 2]
-    if filters.neighbourhood is not None:
-        in_scope = member_area == filters.neighbourhood.pk
-    elif filters.service is not None:
-        scope_ids = service_participant_ids(service=filters.service)
-        in_scope = np.isin(member_ids, np.fromiter(scope_ids, dtype=np.int64, count=len(scope_ids)))
-    else:
-        in_scope = np.ones(len(member_ids), dtype=bool)
-
+    member_ids, member_area = members[:, 0], members[:, 1]
     rows = _entries(community, filters)
     transfer, user, amount, at, cat = (rows[:, i] for i in range(5))
     where = np.searchsorted(member_ids, user).clip(0, max(len(member_ids) - 1, 0))
@@ -495,18 +558,11 @@ def indicators(*, community: Community, filters: Filters) -> Indicators:
                 )
             )
 
-    # Time to first exchange, for members who joined in the period.
     first_at: dict[int, int] = {}
     if scoped.any():
         order = np.lexsort((at[scoped], user[scoped]))
         firsts, first_rows = np.unique(user[scoped][order], return_index=True)
         first_at = dict(zip(firsts.tolist(), at[scoped][order][first_rows].tolist(), strict=True))
-    newcomers = in_scope & (joined >= start) & (joined < end)
-    days = [
-        max(0, first_at[u] - j) / DAY
-        for u, j in zip(member_ids[newcomers].tolist(), joined[newcomers].tolist(), strict=True)
-        if u in first_at and first_at[u] < end
-    ]
     previous = scoped & (at >= start - length) & (at < start)
     before_users = np.unique(user[previous])
     again = np.intersect1d(before_users, active_users)
@@ -522,6 +578,152 @@ def indicators(*, community: Community, filters: Filters) -> Indicators:
         start=start,
         end=end,
     )
+    return LedgerFigures(
+        active=len(active_users),
+        givers=len(givers),
+        receivers=len(receivers),
+        both=len(both),
+        given_minutes=int(amount[gave].sum()),
+        received_minutes=int(-amount[got].sum()),
+        categories=categories,
+        months=months,
+        first_at=first_at,
+        before=len(before_users),
+        again=len(again),
+        network=network,
+    )
+
+
+def _from_summary(
+    community: Community,
+    filters: Filters,
+    members: NDArray[np.int64],
+    in_scope: NDArray[np.bool_],
+) -> LedgerFigures:
+    """Four reads of the summary's narrow rows, with no join: members' days of the period and
+    the one before it, their first exchanges, the period's ties and its new ties."""
+    start, end = filters.start.date(), filters.end.date()
+    previous = start - (end - start)
+    member_ids, member_area = members[:, 0], members[:, 1]
+    scope = _members_queryset(community, filters.end)
+    if filters.neighbourhood is not None:
+        scope = scope.filter(neighbourhood=filters.neighbourhood)
+    days = ValueDay.objects.filter(community=community, user_id__in=scope.values("user_id"))
+    rows = _columns(
+        days.filter(day__gte=previous, day__lt=end)
+        .annotate(
+            at=Epoch("day"),
+            cat=Case(
+                *(When(category=key, then=Value(n)) for n, key in enumerate(CATEGORIES)),
+                default=Value(len(CATEGORIES) - 1),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by(),
+        F("user_id"),
+        F("at"),
+        F("cat"),
+        F("given_minutes"),
+        F("received_minutes"),
+    )
+    user, at, cat, given, received = (rows[:, i] for i in range(5))
+    # Members as positions 0..n-1: a distinct count is then a count of marked places, where
+    # np.unique would sort or hash a million ids every time.
+    where, _known = positions(member_ids, user)
+    n = len(member_ids)
+
+    def people(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        marked = np.zeros(n, dtype=bool)
+        marked[where[mask]] = True
+        return marked
+
+    in_period = at >= _epoch(filters.start)
+    gave, got = in_period & (given > 0), in_period & (received > 0)
+    givers, receivers, before = people(gave), people(got), people(~in_period)
+    active = givers | receivers
+    categories = [
+        CategoryRow(
+            key,
+            str(Category(key).label),
+            Cell(int(given[gave & (cat == c)].sum()), int(people(gave & (cat == c)).sum())),
+            Cell(int(received[got & (cat == c)].sum()), int(people(got & (cat == c)).sum())),
+        )
+        for c, key in enumerate(CATEGORIES)
+    ]
+    months = []
+    if gave.any():
+        month = at.astype("datetime64[s]").astype("datetime64[M]")
+        for m in np.unique(month[gave]):
+            this = gave & (month == m)
+            months.append(MonthRow(str(m), Cell(int(given[this].sum()), int(people(this).sum()))))
+    firsts = _columns(
+        FirstExchange.objects.filter(
+            community=community, first_at__lt=filters.end, user_id__in=scope.values("user_id")
+        ).annotate(at=Epoch("first_at")),
+        F("user_id"),
+        F("at"),
+    )
+    ties = _columns(
+        TieDay.objects.filter(community=community, day__gte=start, day__lt=end)
+        .values("low_id", "high_id")
+        .distinct()
+        .order_by(),
+        F("low_id"),
+        F("high_id"),
+    )
+    new = _columns(
+        TieFirst.objects.filter(community=community, first_day__gte=start, first_day__lt=end),
+        F("low_id"),
+        F("high_id"),
+    )
+    network = tie_figures(
+        member_ids=member_ids,
+        member_area=member_area,
+        in_scope=in_scope,
+        low=ties[:, 0],
+        high=ties[:, 1],
+        new_low=new[:, 0],
+        new_high=new[:, 1],
+    )
+    return LedgerFigures(
+        active=int(active.sum()),
+        givers=int(givers.sum()),
+        receivers=int(receivers.sum()),
+        both=int((givers & receivers).sum()),
+        given_minutes=int(given[gave].sum()),
+        received_minutes=int(received[got].sum()),
+        categories=categories,
+        months=months,
+        first_at=dict(zip(firsts[:, 0].tolist(), firsts[:, 1].tolist(), strict=True)),
+        before=int(before.sum()),
+        again=int((before & active).sum()),
+        network=network,
+    )
+
+
+def indicators(*, community: Community, filters: Filters) -> Indicators:
+    """Every figure of the evidence report, in a fixed number of queries."""
+    start, end = _epoch(filters.start), _epoch(filters.end)
+    members = _members(community, filters.end)
+    member_ids, joined = members[:, 0], members[:, 2]
+    in_scope = _scope(community, filters, members)
+    ledger = ledger_figures(
+        community=community,
+        filters=filters,
+        members=members,
+        in_scope=in_scope,
+        from_summary=(
+            filters.service is None and _midnight(filters.start) and _midnight(filters.end)
+        ),
+    )
+    # Time to first exchange, for members who joined in the period.
+    newcomers = in_scope & (joined >= start) & (joined < end)
+    first_at = ledger.first_at
+    days = [
+        max(0, first_at[u] - j) / DAY
+        for u, j in zip(member_ids[newcomers].tolist(), joined[newcomers].tolist(), strict=True)
+        if u in first_at and first_at[u] < end
+    ]
     changes, responses_in_period = _changes(community, filters)
     settings = EvidenceSettings.objects.filter(community=community).first() or EvidenceSettings(
         community=community
@@ -531,30 +733,27 @@ def indicators(*, community: Community, filters: Filters) -> Indicators:
         index = service_index(service=filters.service, start=filters.start, end=filters.end)
     elif filters.neighbourhood is None:
         index = community_index(community=community, start=filters.start, end=filters.end)
-    given = int(amount[gave].sum())
-    n_active = len(active_users)
+    n_active = ledger.active
     return Indicators(
         filters=filters,
         members=Cell(int(in_scope.sum()), int(in_scope.sum())),
         active=Cell(n_active, n_active),
-        given_minutes=Cell(given, len(givers)),
-        received_minutes=Cell(int(-amount[got].sum()), len(receivers)),
-        givers=Cell(len(givers), len(givers)),
-        receivers=Cell(len(receivers), len(receivers)),
-        reciprocity=Cell(len(both) / n_active if n_active else None, n_active),
-        categories=categories,
-        months=months,
+        given_minutes=Cell(ledger.given_minutes, ledger.givers),
+        received_minutes=Cell(ledger.received_minutes, ledger.receivers),
+        givers=Cell(ledger.givers, ledger.givers),
+        receivers=Cell(ledger.receivers, ledger.receivers),
+        reciprocity=Cell(ledger.both / n_active if n_active else None, n_active),
+        categories=ledger.categories,
+        months=ledger.months,
         new_members=Cell(int(newcomers.sum()), int(newcomers.sum())),
         new_exchanged=Cell(len(days), len(days)),
         median_days_to_first=Cell(float(np.median(days)) if days else None, len(days)),
-        retention_base=Cell(len(before_users), len(before_users)),
-        retained=Cell(
-            len(again) / len(before_users) if len(before_users) else None, len(before_users)
-        ),
-        network=network,
+        retention_base=Cell(ledger.before, ledger.before),
+        retained=Cell(ledger.again / ledger.before if ledger.before else None, ledger.before),
+        network=ledger.network,
         changes=changes,
         index=index,
-        social=_social(settings, given, changes),
+        social=_social(settings, ledger.given_minutes, changes),
         responses_in_period=responses_in_period,
         settings=settings,
     )

@@ -327,3 +327,151 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_minutes:+d} min to {self.account_id}"
+
+
+# The evidence summary ------------------------------------------------------------------
+# Kept by `coproduce.ledger.summary` in the transaction that completes a value transfer (or the
+# reversal of one), so the evidence report reads a few narrow rows instead of joining every
+# entry of all history with its transfer. `coproduce ledger verify` proves it equals the ledger.
+# Its rows are derived, so they carry no foreign-key constraints: PostgreSQL checks those one
+# row at a time at commit, which would make every completion and every rebuild slower.
+
+
+class ValueDay(models.Model):
+    """Minutes one member gave and received on one day (UTC) in one category of value, in
+    completed, unreversed value transfers (exchange, group, award, grant); with how many
+    entries, so that a row that a reversal empties is removed."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    day = models.DateField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    category = models.CharField(max_length=16, choices=Category.choices)
+    given_minutes = models.IntegerField(default=0)
+    received_minutes = models.IntegerField(default=0)
+    given = models.IntegerField(default=0)
+    received = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "day", "user", "category"], name="valueday_one_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.user_id} {self.category}: +{self.given_minutes} -{self.received_minutes}"
+
+
+class TieDay(models.Model):
+    """How many completed, unreversed value transfers had the two members (`low` < `high`, by
+    user id) on their two sides on one day (UTC)."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    day = models.DateField()
+    low = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    high = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    exchanges = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "day", "low", "high"], name="tieday_one_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.low_id}-{self.high_id}: {self.exchanges}"
+
+
+class TieFirst(models.Model):
+    """The day of a pair's first completed, unreversed value transfer (a tie's start)."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    low = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    high = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    first_day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "low", "high"], name="tiefirst_one_row"),
+        ]
+        indexes = [models.Index(fields=["community", "first_day"], name="tiefirst_by_day")]
+
+    def __str__(self) -> str:
+        return f"{self.low_id}-{self.high_id} since {self.first_day}"
+
+
+class FirstExchange(models.Model):
+    """When a member's first completed, unreversed value transfer completed."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    first_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "user"], name="firstexchange_one_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} since {self.first_at}"

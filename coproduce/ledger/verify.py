@@ -10,6 +10,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from coproduce.ledger.models import Account, Entry, Transfer
+from coproduce.ledger.summary import summary_differences
 
 SHOW = 20  # breaches listed per check; the count is always complete
 
@@ -174,5 +175,15 @@ def ledger_verify(community_id: int | None = None) -> Report:
     rows = [f"transfer #{pk} is completed without a completion time" for pk in incomplete[:SHOW]]
     checks.append(
         _check("every completed transfer has its time", transfers.count(), rows, incomplete.count())
+    )
+
+    differences = summary_differences(community_id=community_id)
+    rows = [
+        f"{table}: {missing} rows missing or different, {extra} rows that the ledger does not imply"
+        for table, (missing, extra) in differences.items()
+        if missing or extra
+    ]
+    checks.append(
+        _check("the evidence summary equals the ledger", len(differences), rows, len(rows))
     )
     return Report(checks=checks)

@@ -238,3 +238,16 @@ def test_no_query_is_a_server_error(
     for path in ("/hsds/services", "/hsds/service_at_locations", "/hsds/taxonomy_terms"):
         response = api.get(path, query)
         assert response.status_code in (200, 400), (path, query, response.content)
+
+
+def test_a_role_saved_with_only_some_fields_counts_as_a_change(
+    api: Client, services: dict[str, Service]
+) -> None:
+    role = services["cafe"].roles.first()
+    assert role is not None
+    cutoff = timezone.now() + timedelta(microseconds=1)
+    role.title = "Cook"
+    role.save(update_fields=["title"])
+    assert _names(api, f"modified_after={cutoff.isoformat().replace('+00:00', 'Z')}") == [
+        "Repair Café"
+    ]

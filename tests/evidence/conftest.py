@@ -18,6 +18,7 @@ import pytest
 from coproduce.communities.models import Community, Membership
 from coproduce.ledger.models import Transfer
 from coproduce.ledger.services import Leg, account_for_member, transfer_group
+from coproduce.ledger.summary import summary_rebuild
 from coproduce.people.models import Consent, User
 from coproduce.people.services import consent_give
 from tests.api.conftest import api_for  # noqa: F401 - a fixture, shared with the API tests
@@ -41,7 +42,8 @@ class World:
 def exchange(
     world: World, giver: str, receiver: str, minutes: int, when: datetime, category: str
 ) -> Transfer:
-    """A completed transfer from a coordinator, then dated when it happened."""
+    """A completed transfer from a coordinator, then dated when it happened (a write straight
+    into the ledger, so the evidence summary is made again from it, as a bulk load does)."""
     c = world.community
     transfer = transfer_group(
         community=c,
@@ -54,6 +56,7 @@ def exchange(
         category=category,
     )
     Transfer.objects.filter(pk=transfer.pk).update(completed_at=when, created_at=when)
+    summary_rebuild(community_id=c.pk)
     return transfer
 
 

@@ -76,3 +76,25 @@ def test_the_coordinator_opens_the_demo_report_and_its_pdf(
     assert page.status_code == 200
     assert "95% CI" in page.content.decode()
     assert client.get(f"/c/{demo.SLUG}/evidence/report.pdf").content.startswith(b"%PDF")
+
+
+def test_members_joined_before_their_first_exchange_so_the_wait_means_something(
+    summary: evidence_demo.EvidenceSummary,
+) -> None:
+    from coproduce.communities.models import Membership
+    from coproduce.ledger.models import FirstExchange
+    from coproduce.ledger.summary import summary_differences
+
+    community = Community.objects.get(slug=demo.SLUG)
+    assert set(summary_differences(community_id=community.pk).values()) == {(0, 0)}
+    firsts = dict(
+        FirstExchange.objects.filter(community=community).values_list("user_id", "first_at")
+    )
+    joined = dict(
+        Membership.objects.filter(community=community).values_list("user_id", "joined_at")
+    )
+    assert firsts and all(joined[user] < first for user, first in firsts.items())
+    start, end = default_period(timezone.now())
+    ind = indicators(community=community, filters=Filters(start, end))
+    assert ind.new_exchanged.value and ind.new_exchanged.value >= 5
+    assert ind.median_days_to_first.value is not None and ind.median_days_to_first.value >= 1
