@@ -5,6 +5,7 @@ start without SECRET_KEY and turns on secure cookies, HSTS and a content securit
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "django_tasks",
     "django_tasks_db",
+    "coproduce.audit",
     "coproduce.people",
     "coproduce.communities",
     "coproduce.ledger",
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
     "coproduce.insight",
     "coproduce.evidence",
     "coproduce.directory",
+    "coproduce.privacy",
+    "coproduce.backup",
     "coproduce.api",
 ]
 
@@ -71,6 +75,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # After sessions, CSRF and authentication: a limit may be per person, and a request that
+    # fails the CSRF check is refused before it counts. docs/security.md lists the limits.
+    "coproduce.web.security.RateLimitMiddleware",
+    "coproduce.web.security.AdminTwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "coproduce.urls"
@@ -158,9 +167,12 @@ ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# allauth keeps the limits only it can count (failed sign-ins per account, reset e-mails per
+# address); sign-in and sign-up attempts are in COPRODUCE_RATE_LIMITS with every other limit.
 ACCOUNT_RATE_LIMITS = {
+    "login": None,
+    "signup": None,
     "login_failed": "5/5m/ip,5/5m/key",
-    "signup": "20/h/ip",
     "reset_password": "5/h/ip,3/h/key",
 }
 ACCOUNT_SIGNUP_FORM_CLASS = "coproduce.people.forms.SignupForm"
@@ -206,7 +218,27 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No page uses these browser features; a script injected despite the CSP gets none of them.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+# Administrators of a community and site staff must set up two-factor sign-in first.
+COPRODUCE_ADMIN_MFA_REQUIRED = env_bool("COPRODUCE_ADMIN_MFA_REQUIRED", default=True)
 if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -230,6 +262,38 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+
+# Rate limits (coproduce/web/security.py says where each applies): "count/period" with a
+# period of s, m, h or d (e.g. "30/m", "200/d", "10/15m"); an empty value turns one off.
+# Each can be changed with RATE_LIMIT_<NAME>, e.g. RATE_LIMIT_API_READ_TOKEN=1200/m.
+_RATE_LIMITS = {
+    "signin_address": "20/m",
+    "signup_address": "20/h",
+    "messages_user": "20/m",
+    "messages_user_daily": "300/d",
+    "reports_user": "20/h",
+    "reports_address": "60/h",
+    "report_updates_user": "60/h",
+    "api_write_token": "120/m",
+    "api_write_address": "240/m",
+    "api_read_token": "600/m",
+    "api_read_address": "1200/m",
+    "open311_write_key": "120/m",
+    "open311_write_address": "120/m",
+    "open311_read_address": "600/m",
+}
+COPRODUCE_RATE_LIMITS = {
+    name: env_str(f"RATE_LIMIT_{name.upper()}", rate) for name, rate in _RATE_LIMITS.items()
+}
+for _name, _rate in COPRODUCE_RATE_LIMITS.items():
+    if _rate and not re.fullmatch(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]", _rate):
+        raise ImproperlyConfigured(
+            f"RATE_LIMIT_{_name.upper()} must look like 30/m or 200/d, not {_rate!r}."
+        )
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+# Behind a proxy, the header that carries the client's address (e.g. HTTP_X_REAL_IP); the
+# default, REMOTE_ADDR, is right when clients connect directly.
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,6 @@
+from allauth.account.views import SignupView
 from django.contrib import admin
+from django.db import transaction
 from django.urls import include, path, re_path
 
 from coproduce.api import views as api_views
@@ -7,6 +9,9 @@ from coproduce.api.urls import api, token_urls
 urlpatterns = [
     path("", include("coproduce.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Sign-up makes the user, the profile and the e-mail address in one transaction: if the
+    # database goes away half-way, nobody is left half-made (tests/reliability/test_faults.py).
+    path("accounts/signup/", transaction.atomic(SignupView.as_view()), name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/tokens/", include(token_urls)),
@@ -20,6 +25,9 @@ urlpatterns = [
     path("c/<slug:slug>/", include("coproduce.matching.urls")),
     path("c/<slug:slug>/", include("coproduce.insight.urls")),
     path("c/<slug:slug>/", include("coproduce.evidence.urls")),
+    path("c/<slug:slug>/", include("coproduce.directory.community_urls")),
+    path("c/<slug:slug>/", include("coproduce.audit.urls")),
+    path("c/<slug:slug>/", include("coproduce.privacy.urls")),
     path("open311/v2/", include("coproduce.insight.open311.urls")),
     path("hsds/", include("coproduce.directory.urls")),
 ]

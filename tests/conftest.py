@@ -55,6 +55,7 @@ def _test_settings(settings: object) -> None:
     cache.clear()
     # Tasks run as soon as they are enqueued (after commit), so tests see their effects.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # type: ignore[attr-defined]
+    settings.COPRODUCE_ADMIN_MFA_REQUIRED = False  # type: ignore[attr-defined]  # tests/security sets it True
 
 
 def make_user(email: str, name: str) -> User:

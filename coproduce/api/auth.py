@@ -13,7 +13,7 @@ from coproduce.people.models import User
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        access_token = access_token_use(plain=token)
+        access_token = access_token_use(plain=token, request=request)
         if access_token is None:
             # A token that was sent but does not work is refused outright, rather than
             # falling through to the session check (which would answer 403 for CSRF).

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from coproduce.audit.models import Action
+from coproduce.audit.services import audit_record
 from coproduce.communities.models import (
     STAFF_ROLES,
     Community,
@@ -158,10 +160,20 @@ def membership_set_state(*, membership: Membership, state: str, changed_by: User
     if membership.user_id == changed_by.pk:
         raise Conflict(_("Ask another coordinator to change your own membership."))
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    previous = locked.state
     locked.state = state
     if state == Membership.State.ACTIVE and locked.joined_at is None:
         locked.joined_at = timezone.now()
     locked.save(update_fields=["state", "joined_at"])
+    if previous != state:
+        audit_record(
+            action=Action.MEMBERSHIP_STATE_CHANGE,
+            actor=changed_by,
+            community=locked.community,
+            subject=locked.user,
+            target=locked,
+            details={"from": previous, "to": state},
+        )
     return locked
 
 
@@ -182,8 +194,18 @@ def membership_set_role(*, membership: Membership, role: str, changed_by: User) 
         )
         if admins.count() <= 1:
             raise Conflict(_("A community needs at least one administrator."))
+    previous = locked.role
     locked.role = role
     locked.save(update_fields=["role"])
+    if previous != role:
+        audit_record(
+            action=Action.MEMBERSHIP_ROLE_CHANGE,
+            actor=changed_by,
+            community=locked.community,
+            subject=locked.user,
+            target=locked,
+            details={"from": previous, "to": role},
+        )
     return locked
 
 

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from coproduce.audit.models import Action
+from coproduce.audit.services import audit_record
 from coproduce.communities import selectors, services
 from coproduce.communities.access import member_required
 from coproduce.communities.forms import (
@@ -413,7 +415,16 @@ def member(
     request: HttpRequest, community: Community, membership: Membership, pk: int
 ) -> HttpResponse:
     """One membership as a coordinator manages it: role, state, consents, safeguarding checks."""
-    return _member_page(request, community, membership, _get_member(community, pk))
+    target = _get_member(community, pk)
+    audit_record(
+        action=Action.SAFEGUARDING_VIEW,
+        actor=_signed_in_user(request),
+        community=community,
+        subject=target.user,
+        target=target,
+        request=request,
+    )
+    return _member_page(request, community, membership, target)
 
 
 @member_required(staff=True)

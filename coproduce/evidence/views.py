@@ -18,6 +18,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coproduce.audit.models import Action
+from coproduce.audit.services import audit_record
 from coproduce.communities.access import member_required
 from coproduce.communities.models import Community, Membership, Organisation
 from coproduce.coproduction.models import Service
@@ -61,6 +63,23 @@ def _indicators(form: ReportFilterForm, community: Community) -> selectors.Indic
     if not form.is_bound:
         form.cleaned_data = {}
     return selectors.indicators(community=community, filters=form.filters())
+
+
+def _audit_export(
+    request: HttpRequest, community: Community, what: str, fmt: str, form: ReportFilterForm | None
+) -> None:
+    details: dict[str, Any] = {"what": what, "format": fmt}
+    if form is not None:
+        details["filters"] = {k: v[:100] for k, v in request.GET.items() if k in form.fields}
+    user = _user(request)
+    audit_record(
+        action=Action.EVIDENCE_EXPORT,
+        actor=user,
+        community=community,
+        subject=user if what == "my_answers" else None,
+        details=details,
+        request=request,
+    )
 
 
 @require_GET
@@ -108,6 +127,7 @@ def download(
         )
     else:
         raise Http404
+    _audit_export(request, community, "report", fmt, form)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
@@ -136,6 +156,9 @@ def open_data(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         )
     else:
         response = HttpResponse(report.csv_text(ind), content_type="text/csv; charset=utf-8")
+    if request.user.is_authenticated:
+        # Anonymous downloads of published aggregates are public data, not a sensitive action.
+        _audit_export(request, community, "open_data", fmt, form)
     if settings.publish_open_data:
         response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -242,6 +265,7 @@ def my_export(
                 ]
             )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    _audit_export(request, community, "my_answers", fmt, None)
     response["Content-Disposition"] = f'attachment; filename="my-answers-{community.slug}.{fmt}"'
     return response
 

@@ -20,6 +20,8 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coproduce.audit.models import Action
+from coproduce.audit.services import audit_record
 from coproduce.communities.models import (
     STAFF_ROLES,
     Community,
@@ -30,6 +32,7 @@ from coproduce.communities.models import (
 from coproduce.communities.services import require_staff
 from coproduce.ledger import notifications
 from coproduce.ledger.models import Account, Category, Entry, LimitChange, Transfer
+from coproduce.ledger.summary import summary_record
 from coproduce.lib.duration import format_minutes
 from coproduce.lib.errors import Conflict
 from coproduce.people.models import User
@@ -185,6 +188,17 @@ def account_set_limits(
     )
     Account.objects.filter(pk=locked.pk).update(
         floor_minutes=floor_minutes, ceiling_minutes=ceiling_minutes
+    )
+    audit_record(
+        action=Action.LEDGER_LIMIT_CHANGE,
+        actor=changed_by,
+        community=locked.community,
+        subject=locked.user if locked.user_id is not None else None,
+        target=locked,
+        details={
+            "floor_minutes": [change.old_floor_minutes, floor_minutes],
+            "ceiling_minutes": [change.old_ceiling_minutes, ceiling_minutes],
+        },
     )
     return change
 
@@ -342,6 +356,7 @@ def _apply(transfer: Transfer, confirmed_by: User | None) -> Transfer:
     transfer.completed_at = timezone.now()
     transfer.confirmed_by = confirmed_by
     transfer.save(update_fields=["state", "completed_at", "confirmed_by"])
+    summary_record(transfer=transfer)
     _warn_low(transfer, balances)
     return transfer
 
@@ -403,8 +418,19 @@ def _create(
         )
         for leg in legs
     )
+    if on_behalf_of is not None:
+        # A coordinator spoke for the member: one more INSERT in the same transaction.
+        audit_record(
+            action=Action.LEDGER_BROKER_ENTRY,
+            actor=recorded_by,
+            community=community,
+            subject=on_behalf_of,
+            target=transfer,
+            details={"kind": kind, "minutes": transfer.minutes},
+        )
     if completes:
         _warn_low(transfer, _move({leg.account.pk: leg.minutes for leg in legs}))
+        summary_record(transfer=transfer)
     return transfer
 
 
@@ -760,6 +786,28 @@ def transfer_grant(
     return _idempotent(community=community, key=idempotency_key, digest=digest, write=write)
 
 
+def _audit_correction(
+    action: str, transfer: Transfer, actor: User, legs: Sequence[Leg], **details: int
+) -> None:
+    """Audit a reversal or adjustment; its subject is the member it credits, else debits."""
+    member = next(
+        (leg.account for leg in sorted(legs, key=lambda leg: -leg.minutes) if leg.account.user_id),
+        None,
+    )
+    audit_record(
+        action=action,
+        actor=actor,
+        community=transfer.community,
+        subject=member.user if member is not None else None,
+        target=transfer,
+        details={
+            "minutes": transfer.minutes,
+            "accounts": {str(leg.account.pk): leg.minutes for leg in legs},
+            **details,
+        },
+    )
+
+
 @transaction.atomic
 def transfer_reverse(*, transfer: Transfer, reversed_by: User, reason: str) -> Transfer:
     """Undo a completed transfer with a new one that names it; both sides are told. Once only."""
@@ -778,7 +826,7 @@ def transfer_reverse(*, transfer: Transfer, reversed_by: User, reason: str) -> T
         raise Conflict(_("This transfer has already been reversed."))
     legs = [
         Leg(e.account, -e.amount_minutes)
-        for e in Entry.objects.filter(transfer=original).select_related("account")
+        for e in Entry.objects.filter(transfer=original).select_related("account__user")
     ]
     reversal = _create(
         community=community,
@@ -791,6 +839,7 @@ def transfer_reverse(*, transfer: Transfer, reversed_by: User, reason: str) -> T
         reverses=original,
         reason=reason.strip()[:500],
     )
+    _audit_correction(Action.LEDGER_REVERSAL, reversal, reversed_by, legs, reverses=original.pk)
     notifications.reversed(transfer=original, reversal=reversal)
     return reversal
 
@@ -812,12 +861,15 @@ def transfer_adjust(
     minutes = _check_minutes(minutes)
     reason = _check_text(reason, Category.OTHER)
     _check_same_community(community, [payer, payee])
-    return _create(
+    legs = [Leg(payer, -minutes), Leg(payee, minutes)]
+    adjustment = _create(
         community=community,
         kind=Transfer.Kind.ADJUSTMENT,
-        legs=[Leg(payer, -minutes), Leg(payee, minutes)],
+        legs=legs,
         recorded_by=adjusted_by,
         category=Category.OTHER,
         description=reason,
         reason=reason,
     )
+    _audit_correction(Action.LEDGER_ADJUSTMENT, adjustment, adjusted_by, legs)
+    return adjustment

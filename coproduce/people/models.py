@@ -46,6 +46,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("site staff"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the person was erased: the row stays for the ledger and others' histories,
+    # anonymised, and is shown by a pseudonym (coproduce.privacy).
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     objects = UserManager()
 

@@ -1,5 +1,6 @@
 """Reads for the people pages, scoped to one community and to what the viewer's role allows."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,10 +17,19 @@ def display_name(user: Any) -> str:
     have chosen one; "" for nobody)."""
     if user is None:
         return ""
+    if getattr(user, "erased_at", None) is not None:
+        return pseudonym(user.pk)
     profile = getattr(user, "profile", None)
     if profile is not None and profile.display_name:
         return str(profile.display_name)
     return _("Member #%(n)s") % {"n": user.pk}
+
+
+def pseudonym(user_id: int) -> str:
+    """The stable name an erased person is shown by ("Former member 4F2A"): the same for one
+    person everywhere and always, derived from nothing but their row id."""
+    code = hashlib.sha256(f"coproduce.former-member.{user_id}".encode()).hexdigest()[:4].upper()
+    return _("Former member %(code)s") % {"code": code}
 
 
 def has_consent(community: Community, purpose: str) -> Exists:

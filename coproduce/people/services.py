@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coproduce.audit.models import Action
+from coproduce.audit.services import audit_record
 from coproduce.communities.models import Community, Membership, Neighbourhood
 from coproduce.communities.services import require_member, require_staff
 from coproduce.lib.geo import coarsen, valid_point
@@ -249,6 +251,7 @@ def consent_current(*, community: Community, user: User, purpose: str) -> bool:
     ).exists()
 
 
+@transaction.atomic
 def safeguarding_check_record(
     *,
     community: Community,
@@ -272,6 +275,14 @@ def safeguarding_check_record(
     )
     check.full_clean()
     check.save()
+    audit_record(
+        action=Action.SAFEGUARDING_RECORD,
+        actor=verified_by,
+        community=community,
+        subject=user,
+        target=check,
+        details={"kind": kind, "expires_on": expires_on.isoformat() if expires_on else None},
+    )
     return check
 
 

@@ -62,6 +62,8 @@ from django.db.models import (
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from coproduce.audit.models import AuditEvent
+from coproduce.audit.services import audit_forget_demo
 from coproduce.communities.models import Community, Membership, Neighbourhood, Organisation, Role
 from coproduce.communities.services import (
     community_create,
@@ -115,7 +117,7 @@ from coproduce.exchanges.services import (
 )
 from coproduce.insight import demo as insight_demo
 from coproduce.insight.models import HelpOffer
-from coproduce.ledger.models import Account, Category, Transfer
+from coproduce.ledger.models import Account, Category, FirstExchange, Transfer
 from coproduce.ledger.services import (
     Leg,
     LimitExceeded,
@@ -131,6 +133,7 @@ from coproduce.ledger.services import (
     transfer_reject,
     transfer_reverse,
 )
+from coproduce.ledger.summary import summary_rebuild
 from coproduce.lib.weekly import Window, windows_to_json
 from coproduce.matching import demo as matching_demo
 from coproduce.people.models import Asset, Consent, SafeguardingCheck, Skill, User
@@ -732,6 +735,7 @@ def demo_build(
         say(f"{ledger.transfers} transfers")
         coproduction = _build_coproduction(gen=gen, personas=personas, people=people, seed=seed)
         say(f"{coproduction.sessions} sessions")
+        _date_joining(community=community, rng=random.Random(f"{seed}-joining"))
         extras = _build_extras(community=community, personas=personas, seed=seed, today=today)
         say("matching, local insight, evidence and the directory")
     return DemoResult(
@@ -1623,6 +1627,42 @@ def _build_history(
     return ledger_summary(community=gen.community, seconds=time.perf_counter() - started)
 
 
+def _date_joining(*, community: Community, rng: random.Random) -> None:
+    """Date each membership before its member's first exchange, as it happened in the story.
+
+    People are imported today, but the ledger's history is back-dated over nine months: each
+    member joined some days before their first completed exchange (most within a few weeks,
+    a few after months), and those with none yet joined at some time in the last ten months,
+    so that the evidence report's "time to first exchange" means something. The ledger was
+    written past its services by the back-dating, so the evidence summary is made again from
+    it first. One UPDATE per batch of memberships, like the ledger's back-dating.
+    """
+    summary_rebuild(community_id=community.pk)
+    firsts = dict(
+        FirstExchange.objects.filter(community=community).values_list("user_id", "first_at")
+    )
+    now = timezone.now()
+    dated: list[tuple[int, datetime]] = []
+    for pk, user_id in (
+        Membership.objects.filter(community=community).order_by("pk").values_list("pk", "user_id")
+    ):
+        first = firsts.get(user_id)
+        if first is not None:
+            joined = first - timedelta(days=min(150.0, 1 + rng.expovariate(1 / 20)))
+        else:
+            joined = now - timedelta(days=rng.uniform(3, 300))
+        dated.append((pk, joined))
+    for start in range(0, len(dated), BACKDATE_BATCH):
+        batch = dated[start : start + BACKDATE_BATCH]
+        Membership.objects.filter(pk__in=[pk for pk, _at in batch]).update(
+            joined_at=Case(
+                *(When(pk=pk, then=Value(at, output_field=DateTimeField())) for pk, at in batch),
+                default=F("joined_at"),
+                output_field=DateTimeField(),
+            )
+        )
+
+
 def ledger_summary(*, community: Community, seconds: float = 0.0) -> LedgerSummary:
     """Transfers of the community by kind and state, and the hours exchanged and awarded."""
     by_kind: dict[str, dict[str, int]] = {}
@@ -2097,6 +2137,7 @@ def coproduction_summary(*, community: Community, seconds: float = 0.0) -> Copro
 def demo_reset() -> int:
     """Delete Riverside and the people who belong to no other community; returns how many people.
 
+    The audit trail is append-only too; `audit_forget_demo` is its one exception, for this.
     The ledger guards its history, so its rows go first and in order: on PostgreSQL a trigger
     refuses to delete entries, which is ignored here and only here (a no-op on SQLite); a
     transfer is protected by its reversal and by the session attendance it paid, so attendances
@@ -2115,6 +2156,7 @@ def demo_reset() -> int:
                 .exclude(user_id__in=elsewhere)
                 .values_list("user_id", flat=True)
             )
+            audit_forget_demo(community=community, user_ids=sorted(user_ids))
             Attendance.objects.filter(community=community).delete()
             HelpOffer.objects.filter(community=community).delete()  # it protects the award paid
             transfers = Transfer.objects.filter(community=community)
@@ -2142,7 +2184,8 @@ def _delete_rows_of(community: Community) -> None:
             for f in model._meta.concrete_fields
             if f.many_to_one and f.related_model is Community
         ]
-        if links and model is not Community:
+        # The audit trail refuses deletes; audit_forget_demo has already emptied it.
+        if links and model not in (Community, AuditEvent):
             pending.append(
                 (model, functools.reduce(operator.or_, (Q(**{n: community}) for n in links)))
             )

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation, ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
@@ -25,6 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from coproduce.audit.models import Action, AuditEvent
+from coproduce.audit.services import audit_record
 from coproduce.communities.models import Community
 from coproduce.insight.models import (
     DESCRIPTION_MAX,
@@ -56,6 +59,7 @@ MEDIA_URL_MAX = 500  # as Report.media_url stores
 # The longest value each Report field keeps for what a client tells about the reporter.
 CONTACT_MAX = {"email": 254, "first_name": 100, "last_name": 100, "phone": 40}
 ID_MAX = 200  # device_id, account_id
+AUDIT_KEY_USE_EVERY = timedelta(hours=1)  # the audit trail notes a key in use, not every call
 
 View = Callable[..., HttpResponse]
 
@@ -135,7 +139,7 @@ def _community(params: QueryDict) -> Community:
     )
 
 
-def _key(params: QueryDict, community: Community) -> Open311Key:
+def _key(request: HttpRequest, params: QueryDict, community: Community) -> Open311Key:
     raw = optional(params, "api_key")
     if not raw:
         raise Open311Error(403, _("api_key was not provided: this method needs one."))
@@ -145,7 +149,30 @@ def _key(params: QueryDict, community: Community) -> Open311Key:
             403,
             _("Invalid api_key: it is unknown, revoked, or belongs to another community."),
         )
+    _audit_key_use(request, key, community)
     return key
+
+
+@transaction.atomic
+def _audit_key_use(request: HttpRequest, key: Open311Key, community: Community) -> None:
+    """One audit event per key an hour; the key's row is locked so two calls cannot both write."""
+    list(Open311Key.objects.select_for_update().filter(pk=key.pk).values_list("pk"))
+    recent = AuditEvent.objects.filter(
+        community=community,
+        action=Action.OPEN311_KEY_USE,
+        target_type=Open311Key._meta.label_lower,
+        target_id=str(key.pk),
+        at__gte=timezone.now() - AUDIT_KEY_USE_EVERY,
+    )
+    if not recent.exists():
+        audit_record(
+            action=Action.OPEN311_KEY_USE,
+            actor=None,
+            community=community,
+            target=key,
+            details={"organisation": key.organisation_id},
+            request=request,
+        )
 
 
 def _validation_descriptions(error: ValidationError) -> list[str]:
@@ -362,7 +389,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     params = _params(request)
     community = _community(params)
-    key = _key(params, community)
+    key = _key(request, params, community)
     code = optional(params, "service_code")
     if not code:
         raise Open311Error(400, _("service_code was not provided."))
@@ -506,7 +533,7 @@ def service_request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
 def _update_create(request: HttpRequest, fmt: str) -> HttpResponse:
     params = _params(request)
     community = _community(params)
-    key = _key(params, community)
+    key = _key(request, params, community)
     missing = [
         name
         for name in ("service_request_id", "update_id", "updated_datetime", "status")
