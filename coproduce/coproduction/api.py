@@ -1663,11 +1663,23 @@ class IndexOut(Schema):
     ladder: LadderOut
 
 
+EARLIEST_INDEX_DAY = date(1900, 1, 1)
+LATEST_INDEX_DAY = date(2999, 12, 31)
+
+
 class IndexFilters(Schema):
     start: date | None = Field(
         None, alias="from", description="The first day of the period (a year before `to`)."
     )
     end: date | None = Field(None, alias="to", description="The last day of the period (today).")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _on_the_calendar(cls, day: date | None) -> date | None:
+        # The default period reaches a year back and the end a day on; both must exist.
+        if day is not None and not EARLIEST_INDEX_DAY <= day <= LATEST_INDEX_DAY:
+            raise ValueError("Give a day between 1900 and 2999.")
+        return day
 
     @field_validator("end")
     @classmethod

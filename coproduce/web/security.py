@@ -104,6 +104,11 @@ def _key_value(request: HttpRequest, key: Key) -> str:
         return _token_key(request)
     if key == "open311_key":
         return _open311_key(request)
+    # django-ratelimit reads the address from this META key; a request without it (no client
+    # address, or a proxy that did not set its header) is not counted by address.
+    meta_key = getattr(settings, "RATELIMIT_IP_META_KEY", None) or "REMOTE_ADDR"
+    if not callable(meta_key) and "." not in meta_key and not request.META.get(meta_key):
+        return ""
     return "address"
 
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from coproduce.communities.models import Community
 from coproduce.ledger.models import Account, Transfer
-from coproduce.ledger.summary import summary_rebuild
 from coproduce.ledger.services import (
     account_for_member,
     account_pot,
@@ -22,6 +21,7 @@ from coproduce.ledger.services import (
     transfer_record,
     transfer_reject,
 )
+from coproduce.ledger.summary import summary_rebuild
 from coproduce.ledger.verify import ledger_verify
 from coproduce.people.models import User
 from tests.api.conftest import count_queries
