@@ -11,7 +11,7 @@ Invariants, checked by `coproduce ledger verify` and held by the services:
 - a correction is a new reversal transfer that names the transfer it reverses, once.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pgtrigger
 from django.conf import settings
@@ -337,26 +337,22 @@ class Entry(models.Model):
 # row at a time at commit, which would make every completion and every rebuild slower.
 
 
+def _summary_link(to: str, on_delete: Any) -> Any:
+    """A summary row's link: no index of its own (the table's unique key serves its lookups)
+    and no database constraint (see above)."""
+    return models.ForeignKey(
+        to, on_delete=on_delete, related_name="+", db_index=False, db_constraint=False
+    )
+
+
 class ValueDay(models.Model):
     """Minutes one member gave and received on one day (UTC) in one category of value, in
     completed, unreversed value transfers (exchange, group, award, grant); with how many
     entries, so that a row that a reversal empties is removed."""
 
-    community = models.ForeignKey(
-        "communities.Community",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    community = _summary_link("communities.Community", models.CASCADE)
     day = models.DateField()
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    user = _summary_link(settings.AUTH_USER_MODEL, models.PROTECT)
     category = models.CharField(max_length=16, choices=Category.choices)
     given_minutes = models.IntegerField(default=0)
     received_minutes = models.IntegerField(default=0)
@@ -378,28 +374,10 @@ class TieDay(models.Model):
     """How many completed, unreversed value transfers had the two members (`low` < `high`, by
     user id) on their two sides on one day (UTC)."""
 
-    community = models.ForeignKey(
-        "communities.Community",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    community = _summary_link("communities.Community", models.CASCADE)
     day = models.DateField()
-    low = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    high = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    low = _summary_link(settings.AUTH_USER_MODEL, models.PROTECT)
+    high = _summary_link(settings.AUTH_USER_MODEL, models.PROTECT)
     exchanges = models.IntegerField()
 
     class Meta:
@@ -416,27 +394,9 @@ class TieDay(models.Model):
 class TieFirst(models.Model):
     """The day of a pair's first completed, unreversed value transfer (a tie's start)."""
 
-    community = models.ForeignKey(
-        "communities.Community",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    low = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    high = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    community = _summary_link("communities.Community", models.CASCADE)
+    low = _summary_link(settings.AUTH_USER_MODEL, models.PROTECT)
+    high = _summary_link(settings.AUTH_USER_MODEL, models.PROTECT)
     first_day = models.DateField()
 
     class Meta:
@@ -452,20 +412,8 @@ class TieFirst(models.Model):
 class FirstExchange(models.Model):
     """When a member's first completed, unreversed value transfer completed."""
 
-    community = models.ForeignKey(
-        "communities.Community",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    community = _summary_link("communities.Community", models.CASCADE)
+    user = _summary_link(settings.AUTH_USER_MODEL, models.PROTECT)
     first_at = models.DateTimeField()
 
     class Meta:

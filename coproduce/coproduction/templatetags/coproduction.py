@@ -1,15 +1,6 @@
 from django import template
 
-from coproduce.ledger.selectors import display_name
-from coproduce.people.models import User
-
 register = template.Library()
-
-
-@register.filter
-def name(user: User | None) -> str:
-    """`{{ pledge.pledger|name }}`: the name a person shows, never their e-mail address."""
-    return display_name(user)
 
 
 @register.filter
