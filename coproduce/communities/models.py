@@ -160,7 +160,9 @@ class Membership(models.Model):
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
-        ordering = ["community", "id"]
+        # By the column, not the relation: "community" would join the community table to
+        # order by its name in every query that takes the default order.
+        ordering = ["community_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["community", "user"], name="membership_unique"),
             models.CheckConstraint(

@@ -11,6 +11,8 @@ from html import escape
 import igraph as ig
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order
 
 WIDTH = 640
 INK, SOFT, BRAND, ACCENT, LINE = "#1f2a2e", "#5b6b70", "#1b6b4a", "#b5541c", "#c9d3d6"
@@ -97,18 +99,28 @@ def change(rows: Sequence[tuple[str, float, float, float]], *, title: str, desc:
 
 
 def network(edges: NDArray[np.int64], nodes: int, *, title: str, desc: str) -> str:
-    """Anonymous dots and lines: a sample of up to 150 members around the best-connected one."""
-    graph = ig.Graph(n=nodes, edges=edges)
-    degree = np.array(graph.degree(), dtype=np.int64)
+    """Anonymous dots and lines: a sample of up to 150 members around the best-connected one.
+
+    The sample is found on the whole graph with scipy (degrees, a breadth-first walk over its
+    sparse matrix, no copy of the edges); only the sample becomes an igraph graph, to lay out.
+    """
+    degree = np.bincount(edges.ravel(), minlength=nodes)
     tied = np.flatnonzero(degree > 0)
     if len(tied) == 0:
         return _svg(40, title, desc, [_text(0, 20, "-")])
     # Isolated members are counted in the figures, not drawn: they would only ring the picture.
     if len(tied) > PICTURE_NODES:
-        order = graph.bfs(int(np.argmax(degree)))[0][:PICTURE_NODES]
-        graph = graph.subgraph(order)
-    else:
-        graph = graph.subgraph(tied.tolist())
+        matrix = coo_matrix(
+            (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(nodes, nodes)
+        ).tocsr()
+        walk = breadth_first_order(
+            matrix, int(np.argmax(degree)), directed=False, return_predecessors=False
+        )
+        tied = np.sort(walk[:PICTURE_NODES])
+    renumber = np.full(nodes, -1, dtype=np.int64)
+    renumber[tied] = np.arange(len(tied), dtype=np.int64)
+    inside = (renumber[edges[:, 0]] >= 0) & (renumber[edges[:, 1]] >= 0)
+    graph = ig.Graph(n=len(tied), edges=renumber[edges[inside]].tolist())
     layout = graph.layout_fruchterman_reingold(
         seed=[(np.cos(i), np.sin(i)) for i in range(graph.vcount())], niter=200
     )

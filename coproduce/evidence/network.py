@@ -130,16 +130,28 @@ def tie_figures(
 ) -> NetworkFigures:
     """The same figures from the period's ties as pairs of user ids (`low`, `high`, each pair
     once or more) and the pairs whose first exchange ever fell in the period (`new_*`)."""
-    n = len(member_ids)
+    keys = distinct(_pair_keys(member_ids, low, high))
+    new_keys = distinct(_pair_keys(member_ids, new_low, new_high))
+    # Both sorted and distinct: a key is new where a search finds it among the new ones.
+    found = np.searchsorted(new_keys, keys).clip(0, max(len(new_keys) - 1, 0))
+    is_new = new_keys[found] == keys if len(new_keys) else np.zeros(len(keys), dtype=bool)
+    return _figures(member_area, in_scope, keys, is_new)
+
+
+def _pair_keys(member_ids: Ints, low: Ints, high: Ints) -> Ints:
+    """Each pair of members (by id) as low position × n + high position; unknown ids dropped."""
+    n = max(len(member_ids), 1)
     a, a_ok = positions(member_ids, low)
     b, b_ok = positions(member_ids, high)
     ok = a_ok & b_ok
-    keys = np.unique(np.minimum(a[ok], b[ok]) * max(n, 1) + np.maximum(a[ok], b[ok]))
-    a, a_ok = positions(member_ids, new_low)
-    b, b_ok = positions(member_ids, new_high)
-    ok = a_ok & b_ok
-    new_keys = np.minimum(a[ok], b[ok]) * max(n, 1) + np.maximum(a[ok], b[ok])
-    return _figures(member_area, in_scope, keys, np.isin(keys, new_keys))
+    return np.minimum(a[ok], b[ok]) * n + np.maximum(a[ok], b[ok])
+
+
+def distinct(keys: Ints) -> Ints:
+    """Sorted, each once: a sort and a comparison of neighbours, cheaper than np.unique's
+    hash table for half a million pairs."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
 
 
 def _figures(

@@ -39,6 +39,7 @@ from coproduce.evidence import instruments
 from coproduce.evidence.models import EvidenceSettings, Question, Questionnaire, Response
 from coproduce.evidence.network import (
     NetworkFigures,
+    distinct,
     network_figures,
     positions,
     tie_figures,
@@ -87,6 +88,26 @@ class Epoch(Func):
             compiler,
             connection,
             template="CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400) AS INTEGER)",
+            **extra,
+        )
+
+
+class DayNumber(Func):
+    """Days since 1970-01-01 of a date column, as an integer: date arithmetic on PostgreSQL,
+    where EXTRACT(EPOCH …) would make a numeric of every row first."""
+
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]  # PostgreSQL
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s - DATE '1970-01-01')", **extra
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
             **extra,
         )
 
@@ -594,42 +615,71 @@ def _from_entries(
     )
 
 
+# How `_from_summary` packs one summary row into two integers, so that two 8-byte columns
+# cross from the database instead of six: the member's id above the day (counted from the
+# start of the period before this one), its category of value and whether the member gave
+# and received that day; and the minutes given above the minutes received. A member id stays
+# below 2**39, a report's two periods below 2**16 days, and one member's minutes of one
+# category on one day far below 2**32.
+DAY_SHIFT, CATEGORY_SHIFT, USER_SHIFT, MINUTES_SHIFT = 8, 2, 24, 32
+MAX_SUMMARY_DAYS = 1 << (USER_SHIFT - DAY_SHIFT)
+
+
+def _by_group(
+    group: NDArray[np.int64],
+    minutes: NDArray[np.int64],
+    person: NDArray[np.int64],
+    mask: NDArray[np.bool_],
+    width: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For each group 0..width-1 among the rows in `mask`: the minutes summed, and how many
+    different people (positions) the rows are of."""
+    group, minutes, person = group[mask], minutes[mask], person[mask]
+    sums = np.zeros(width, dtype=np.int64)
+    np.add.at(sums, group, minutes)
+    pairs = distinct(person * max(width, 1) + group)
+    return sums, np.bincount(pairs % max(width, 1), minlength=width)
+
+
 def _from_summary(
     community: Community,
     filters: Filters,
     members: NDArray[np.int64],
     in_scope: NDArray[np.bool_],
 ) -> LedgerFigures:
-    """Four reads of the summary's narrow rows, with no join: members' days of the period and
-    the one before it, their first exchanges, the period's ties and its new ties."""
+    """Four reads of the summary's narrow rows, with no join: who gave and received how much
+    on which day of the period and the one before it, members' first exchanges, the period's
+    ties and its new ties. Rows of people outside the report's scope are dropped here, by
+    position, which costs less than the database's test of every row against a subquery."""
     start, end = filters.start.date(), filters.end.date()
-    previous = start - (end - start)
+    days_before = (end - start).days
     member_ids, member_area = members[:, 0], members[:, 1]
-    scope = _members_queryset(community, filters.end)
-    if filters.neighbourhood is not None:
-        scope = scope.filter(neighbourhood=filters.neighbourhood)
-    days = ValueDay.objects.filter(community=community, user_id__in=scope.values("user_id"))
-    rows = _columns(
-        days.filter(day__gte=previous, day__lt=end)
-        .annotate(
-            at=Epoch("day"),
-            cat=Case(
-                *(When(category=key, then=Value(n)) for n, key in enumerate(CATEGORIES)),
-                default=Value(len(CATEGORIES) - 1),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by(),
-        F("user_id"),
-        F("at"),
-        F("cat"),
-        F("given_minutes"),
-        F("received_minutes"),
+    category = Case(
+        *(When(category=key, then=Value(n)) for n, key in enumerate(CATEGORIES)),
+        default=Value(len(CATEGORIES) - 1),
+        output_field=IntegerField(),
     )
-    user, at, cat, given, received = (rows[:, i] for i in range(5))
+    day_number = DayNumber("day") - Value(_epoch(filters.start) // DAY - days_before)
+    rows = _columns(
+        ValueDay.objects.filter(
+            community=community, day__gte=start - (end - start), day__lt=end
+        ).order_by(),
+        F("user_id") * (1 << USER_SHIFT)
+        + day_number * (1 << DAY_SHIFT)
+        + category * (1 << CATEGORY_SHIFT)
+        + Case(When(given__gt=0, then=Value(2)), default=Value(0))
+        + Case(When(received__gt=0, then=Value(1)), default=Value(0)),
+        F("given_minutes") * (1 << MINUTES_SHIFT) + F("received_minutes"),
+    )
     # Members as positions 0..n-1: a distinct count is then a count of marked places, where
     # np.unique would sort or hash a million ids every time.
-    where, _known = positions(member_ids, user)
+    where, known = positions(member_ids, rows[:, 0] >> USER_SHIFT)
+    if len(member_ids):
+        known &= in_scope[where]
+    packed, minutes, where = rows[known, 0], rows[known, 1], where[known]
+    day = (packed >> DAY_SHIFT) & (MAX_SUMMARY_DAYS - 1)
+    cat = (packed >> CATEGORY_SHIFT) & ((1 << (DAY_SHIFT - CATEGORY_SHIFT)) - 1)
+    given, received = minutes >> MINUTES_SHIFT, minutes & ((1 << MINUTES_SHIFT) - 1)
     n = len(member_ids)
 
     def people(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -637,37 +687,45 @@ def _from_summary(
         marked[where[mask]] = True
         return marked
 
-    in_period = at >= _epoch(filters.start)
-    gave, got = in_period & (given > 0), in_period & (received > 0)
+    in_period = day >= days_before
+    gave, got = in_period & (packed & 2 > 0), in_period & (packed & 1 > 0)
     givers, receivers, before = people(gave), people(got), people(~in_period)
     active = givers | receivers
+    width = len(CATEGORIES)
+    given_by, givers_by = _by_group(cat, given, where, gave, width)
+    received_by, receivers_by = _by_group(cat, received, where, got, width)
     categories = [
         CategoryRow(
             key,
             str(Category(key).label),
-            Cell(int(given[gave & (cat == c)].sum()), int(people(gave & (cat == c)).sum())),
-            Cell(int(received[got & (cat == c)].sum()), int(people(got & (cat == c)).sum())),
+            Cell(int(given_by[c]), int(givers_by[c])),
+            Cell(int(received_by[c]), int(receivers_by[c])),
         )
         for c, key in enumerate(CATEGORIES)
     ]
-    months = []
-    if gave.any():
-        month = at.astype("datetime64[s]").astype("datetime64[M]")
-        for m in np.unique(month[gave]):
-            this = gave & (month == m)
-            months.append(MonthRow(str(m), Cell(int(given[this].sum()), int(people(this).sum()))))
+    month = (np.datetime64(start, "D") + (day - days_before)).astype("datetime64[M]")
+    first_month = month[in_period].min() if in_period.any() else np.datetime64(start, "M")
+    month_number = (month - first_month).astype(np.int64)
+    width = int(month_number[gave].max()) + 1 if gave.any() else 0
+    given_in, givers_in = _by_group(month_number, given, where, gave, width)
+    months = [
+        MonthRow(str(first_month + m), Cell(int(given_in[m]), int(givers_in[m])))
+        for m in np.flatnonzero(givers_in).tolist()
+    ]
     firsts = _columns(
-        FirstExchange.objects.filter(
-            community=community, first_at__lt=filters.end, user_id__in=scope.values("user_id")
-        ).annotate(at=Epoch("first_at")),
+        FirstExchange.objects.filter(community=community, first_at__lt=filters.end).annotate(
+            at=Epoch("first_at")
+        ),
         F("user_id"),
         F("at"),
     )
+    first_where, first_known = positions(member_ids, firsts[:, 0])
+    if len(member_ids):
+        first_known &= in_scope[first_where]
+    firsts = firsts[first_known]
+    # A pair with exchanges on several days comes once a day; `tie_figures` keeps it once.
     ties = _columns(
-        TieDay.objects.filter(community=community, day__gte=start, day__lt=end)
-        .values("low_id", "high_id")
-        .distinct()
-        .order_by(),
+        TieDay.objects.filter(community=community, day__gte=start, day__lt=end).order_by(),
         F("low_id"),
         F("high_id"),
     )
@@ -713,7 +771,11 @@ def indicators(*, community: Community, filters: Filters) -> Indicators:
         members=members,
         in_scope=in_scope,
         from_summary=(
-            filters.service is None and _midnight(filters.start) and _midnight(filters.end)
+            filters.service is None
+            and _midnight(filters.start)
+            and _midnight(filters.end)
+            and 2 * (filters.end - filters.start).days < MAX_SUMMARY_DAYS
+            and (len(member_ids) == 0 or int(member_ids[-1]) < 1 << (63 - USER_SHIFT))
         ),
     )
     # Time to first exchange, for members who joined in the period.

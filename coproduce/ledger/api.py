@@ -40,6 +40,7 @@ from coproduce.ledger.models import Account, Entry, Transfer
 from coproduce.ledger.services import MAX_TRANSFER_MINUTES
 from coproduce.lib.duration import format_minutes
 from coproduce.people.models import User
+from coproduce.people.selectors import display_names
 
 router = Router(tags=["ledger"])
 
@@ -307,31 +308,24 @@ def _seen_by(viewer: Membership) -> QuerySet[Transfer]:
     return transfers
 
 
-def _visible_transfers(viewer: Membership) -> QuerySet[Transfer]:
-    """What the caller may see, with the names and entries an answer shows."""
-    return (
-        _seen_by(viewer)
-        .select_related(
-            "recorded_by__profile",
-            "on_behalf_of__profile",
-            "awaiting__profile",
-            "confirmed_by__profile",
+def _with_details(transfers: QuerySet[Transfer]) -> QuerySet[Transfer]:
+    """The entries an answer shows (with the organisation an account may name), and the
+    reversal that undid each transfer, if any. People's names are read apart, as values
+    (`_transfer_outs`): four people and their profiles joined to every row cost more than the
+    rest of the answer."""
+    return transfers.prefetch_related(
+        Prefetch(
+            "entries",
+            queryset=Entry.objects.select_related("account__organisation").order_by("id"),
         )
-        .prefetch_related(
-            Prefetch(
-                "entries",
-                queryset=Entry.objects.select_related(
-                    "account__user__profile", "account__organisation"
-                ).order_by("id"),
-            )
-        )
-        .annotate(
-            reversed_by_id=Subquery(
-                Transfer.objects.filter(reverses=OuterRef("pk")).values("pk")[:1]
-            )
-        )
-        .order_by("-created_at", "-id")
+    ).annotate(
+        reversed_by_id=Subquery(Transfer.objects.filter(reverses=OuterRef("pk")).values("pk")[:1])
     )
+
+
+def _visible_transfers(viewer: Membership) -> QuerySet[Transfer]:
+    """What the caller may see, newest first, with what an answer shows."""
+    return _with_details(_seen_by(viewer)).order_by("-created_at", "-id")
 
 
 def _visible_or_404(viewer: Membership, transfer_id: int) -> Transfer:
@@ -344,60 +338,87 @@ def _visible_or_404(viewer: Membership, transfer_id: int) -> Transfer:
     return transfer
 
 
-def _transfer_or_404(viewer: Membership, transfer_id: int) -> Transfer:
-    transfer = _visible_transfers(viewer).filter(pk=transfer_id).first()
+def _transfer_or_404(viewer: Membership, transfer_id: int) -> TransferOut:
+    transfer = _with_details(_seen_by(viewer).filter(pk=transfer_id)).first()
     if transfer is None:
         raise Http404
-    transfer.community = viewer.community
-    return transfer
+    return _transfer_outs([transfer], viewer)[0]
 
 
-def _person(user: User | None) -> PersonOut | None:
-    return PersonOut(id=user.pk, display_name=selectors.display_name(user)) if user else None
+def _written(viewer: Membership, transfer: Transfer) -> TransferOut:
+    """The answer to a write, read again after it: the caller has just recorded, answered or
+    reversed this transfer, so only the details are read, with no test of who may see it."""
+    return _transfer_outs([_with_details(Transfer.objects.filter(pk=transfer.pk))[0]], viewer)[0]
 
 
-def _transfer_out(transfer: Transfer, viewer: Membership) -> TransferOut:
-    entries = list(transfer.entries.all())
-    mine = next(
-        (
-            e
-            for e in entries
-            if e.account.kind == Account.Kind.MEMBER and e.account.user_id == viewer.user_id
-        ),
-        None,
-    )
-    return TransferOut(
-        id=transfer.pk,
-        kind=transfer.kind,  # type: ignore[arg-type]
-        state=transfer.state,  # type: ignore[arg-type]
-        category=transfer.category,  # type: ignore[arg-type]
-        description=transfer.description,
-        minutes=transfer.minutes,
-        minutes_text=format_minutes(transfer.minutes),
-        my_minutes=mine.amount_minutes if mine is not None else None,
-        entries=[
-            EntryOut(
-                account_id=e.account_id,
-                account_kind=e.account.kind,  # type: ignore[arg-type]
-                name=selectors.account_name(e.account),
-                amount_minutes=e.amount_minutes,
+def _transfer_outs(transfers: list[Transfer], viewer: Membership) -> list[TransferOut]:
+    """The answers for transfers read by `_with_details`, with everyone's shown name from one
+    more query."""
+    people: set[int] = set()
+    for transfer in transfers:
+        people |= {
+            transfer.recorded_by_id,
+            transfer.on_behalf_of_id or 0,
+            transfer.awaiting_id or 0,
+            transfer.confirmed_by_id or 0,
+        }
+        people |= {e.account.user_id or 0 for e in transfer.entries.all()}
+    names = display_names(people - {0})
+
+    def person(user_id: int | None) -> PersonOut | None:
+        return PersonOut(id=user_id, display_name=names[user_id]) if user_id else None
+
+    def name(account: Account) -> str:
+        # A member's account has a person; the pot's and organisations' name themselves.
+        return names[account.user_id] if account.user_id is not None else str(account)
+
+    out = []
+    for transfer in transfers:
+        entries = list(transfer.entries.all())
+        mine = next(
+            (
+                e
+                for e in entries
+                if e.account.kind == Account.Kind.MEMBER and e.account.user_id == viewer.user_id
+            ),
+            None,
+        )
+        pending = transfer.state == Transfer.State.PENDING
+        out.append(
+            TransferOut(
+                id=transfer.pk,
+                kind=transfer.kind,  # type: ignore[arg-type]
+                state=transfer.state,  # type: ignore[arg-type]
+                category=transfer.category,  # type: ignore[arg-type]
+                description=transfer.description,
+                minutes=transfer.minutes,
+                minutes_text=format_minutes(transfer.minutes),
+                my_minutes=mine.amount_minutes if mine is not None else None,
+                entries=[
+                    EntryOut(
+                        account_id=e.account_id,
+                        account_kind=e.account.kind,  # type: ignore[arg-type]
+                        name=name(e.account),
+                        amount_minutes=e.amount_minutes,
+                    )
+                    for e in entries
+                ],
+                recorded_by=PersonOut(
+                    id=transfer.recorded_by_id, display_name=names[transfer.recorded_by_id]
+                ),
+                on_behalf_of=person(transfer.on_behalf_of_id),
+                awaiting=person(transfer.awaiting_id) if pending else None,
+                answered_by=person(transfer.confirmed_by_id),
+                reason=transfer.reason,
+                reverses_id=transfer.reverses_id,
+                reversed_by_id=getattr(transfer, "reversed_by_id", None),
+                created_at=transfer.created_at,
+                auto_confirm_at=transfer.auto_confirm_at,
+                completed_at=transfer.completed_at,
+                rejected_at=transfer.rejected_at,
             )
-            for e in entries
-        ],
-        recorded_by=PersonOut(
-            id=transfer.recorded_by_id, display_name=selectors.display_name(transfer.recorded_by)
-        ),
-        on_behalf_of=_person(transfer.on_behalf_of),
-        awaiting=_person(transfer.awaiting) if transfer.state == Transfer.State.PENDING else None,
-        answered_by=_person(transfer.confirmed_by),
-        reason=transfer.reason,
-        reverses_id=transfer.reverses_id,
-        reversed_by_id=getattr(transfer, "reversed_by_id", None),
-        created_at=transfer.created_at,
-        auto_confirm_at=transfer.auto_confirm_at,
-        completed_at=transfer.completed_at,
-        rejected_at=transfer.rejected_at,
-    )
+        )
+    return out
 
 
 def _statement(
@@ -518,7 +539,7 @@ def transfer_list(
     if filters.awaiting_me:
         transfers = transfers.filter(state=Transfer.State.PENDING, awaiting=viewer.user)
     items, meta = page_of(request, transfers, page)
-    return {**meta, "results": [_transfer_out(t, viewer) for t in items]}
+    return {**meta, "results": _transfer_outs(list(items), viewer)}
 
 
 @router.get(
@@ -529,7 +550,7 @@ def transfer_detail(
 ) -> TransferOut:
     """One transfer with its entries; 404 unless it touches your account or you coordinate."""
     viewer = membership_for(request, slug)
-    return _transfer_out(_transfer_or_404(viewer, transfer_id), viewer)
+    return _transfer_or_404(viewer, transfer_id)
 
 
 # Writes ----------------------------------------------------------------------------------
@@ -578,12 +599,12 @@ def _created(
     started = timezone.now()
     with fields_renamed(**FIELD_NAMES):
         transfer = write()
-    out = _transfer_out(_transfer_or_404(viewer, transfer.pk), viewer)
-    # A transfer made before this request began can only be the one its key names.
+    # A transfer made before this request began can only be the one its key names; it is
+    # answered as any read is, with the test of who may see it.
     if key is not None and transfer.created_at < started:
         response[REPLAYED_HEADER] = "true"
-        return Status(200, out)
-    return Status(201, out)
+        return Status(200, _transfer_or_404(viewer, transfer.pk))
+    return Status(201, _written(viewer, transfer))
 
 
 @router.post(
@@ -647,8 +668,9 @@ def transfer_confirm(
     """
     viewer = membership_for(request, slug)
     transfer = _visible_or_404(viewer, transfer_id)
-    services.transfer_confirm(transfer=transfer, confirmed_by=caller(request))
-    return _transfer_out(_transfer_or_404(viewer, transfer_id), viewer)
+    return _written(
+        viewer, services.transfer_confirm(transfer=transfer, confirmed_by=caller(request))
+    )
 
 
 @router.post(
@@ -664,8 +686,12 @@ def transfer_reject(
     """Reject an exchange waiting for you: nothing moves. A completed one is a 409."""
     viewer = membership_for(request, slug)
     transfer = _visible_or_404(viewer, transfer_id)
-    services.transfer_reject(transfer=transfer, rejected_by=caller(request), reason=payload.reason)
-    return _transfer_out(_transfer_or_404(viewer, transfer_id), viewer)
+    return _written(
+        viewer,
+        services.transfer_reject(
+            transfer=transfer, rejected_by=caller(request), reason=payload.reason
+        ),
+    )
 
 
 @router.post(
@@ -688,7 +714,7 @@ def transfer_reverse(
     reversal = services.transfer_reverse(
         transfer=transfer, reversed_by=caller(request), reason=payload.reason
     )
-    return Status(201, _transfer_out(_transfer_or_404(viewer, reversal.pk), viewer))
+    return Status(201, _written(viewer, reversal))
 
 
 @router.post(

@@ -78,7 +78,8 @@ class Account(models.Model):
     objects = AccountQuerySet.as_manager()
 
     class Meta:
-        ordering = ["community", "kind", "id"]
+        # By the column: "community" would join the community table to order by its name.
+        ordering = ["community_id", "kind", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(balance_minutes__gte=F("floor_minutes"))

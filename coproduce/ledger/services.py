@@ -348,15 +348,26 @@ def _warn_low(transfer: Transfer, balances: dict[int, int]) -> None:
 
 def _apply(transfer: Transfer, confirmed_by: User | None) -> Transfer:
     """Complete a pending transfer (locked by the caller): move its balances, mark it completed."""
-    amounts = dict(
-        Entry.objects.filter(transfer=transfer).values_list("account_id", "amount_minutes")
+    entries = list(
+        # No order: `_move` takes the accounts in key order itself, and Entry's default order
+        # would join the transfer table to sort by its time.
+        Entry.objects.filter(transfer=transfer)
+        .order_by()
+        .values_list("account_id", "amount_minutes", "account__kind", "account__user_id")
     )
-    balances = _move(amounts)
+    balances = _move({account: amount for account, amount, _kind, _user in entries})
     transfer.state = Transfer.State.COMPLETED
     transfer.completed_at = timezone.now()
     transfer.confirmed_by = confirmed_by
     transfer.save(update_fields=["state", "completed_at", "confirmed_by"])
-    summary_record(transfer=transfer)
+    summary_record(
+        transfer=transfer,
+        sides=[
+            (user, amount)
+            for _account, amount, kind, user in entries
+            if kind == Account.Kind.MEMBER
+        ],
+    )
     _warn_low(transfer, balances)
     return transfer
 
@@ -430,7 +441,14 @@ def _create(
         )
     if completes:
         _warn_low(transfer, _move({leg.account.pk: leg.minutes for leg in legs}))
-        summary_record(transfer=transfer)
+        summary_record(
+            transfer=transfer,
+            sides=[
+                (leg.account.user_id, leg.minutes)
+                for leg in legs
+                if leg.account.kind == Account.Kind.MEMBER
+            ],
+        )
     return transfer
 
 

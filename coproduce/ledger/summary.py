@@ -10,8 +10,9 @@ works them out again from what is left. `summary_rebuild` makes it from scratch 
 migration, bulk loads) and `summary_differences` proves it equal to the ledger.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date
+from typing import Any
 
 from django.db import connection
 from django.db.models import Min, Q
@@ -42,27 +43,34 @@ def _value_transfers() -> "Q":
     ) & ~Q(transfer_id__in=Transfer.objects.filter(reverses__isnull=False).values("reverses_id"))
 
 
-def summary_record(*, transfer: Transfer) -> None:
+def summary_record(
+    *, transfer: Transfer, sides: Iterable[tuple[int | None, int]] | None = None
+) -> None:
     """Bring the summary up to date with a transfer that has just completed, in the caller's
-    transaction: add a value transfer, or take out the one that a reversal undoes."""
+    transaction: add a value transfer, or take out the one that a reversal undoes.
+
+    `sides` are the transfer's (user id, minutes) on members' accounts, when the caller has
+    them at hand (the services do); otherwise they are read."""
     if transfer.kind == Transfer.Kind.REVERSAL:
         assert transfer.reverses_id is not None  # a constraint: a reversal names its transfer
-        source, sign = Transfer.objects.get(pk=transfer.reverses_id), -1
+        source, sign, sides = Transfer.objects.get(pk=transfer.reverses_id), -1, None
     else:
         source, sign = transfer, 1
     if source.kind not in VALUE_KINDS or source.completed_at is None:
         return
-    sides = sorted(
-        Entry.objects.filter(transfer=source, account__kind=Account.Kind.MEMBER).values_list(
-            "account__user_id", "amount_minutes"
+    if sides is None:
+        sides = (
+            Entry.objects.filter(transfer=source, account__kind=Account.Kind.MEMBER)
+            .order_by()
+            .values_list("account__user_id", "amount_minutes")
         )
-    )
-    if not sides:
+    members_sides = sorted((user, amount) for user, amount in sides if user is not None)
+    if not members_sides:
         return
     community_id = source.community_id
     day = source.completed_at.astimezone(UTC).date()
-    givers = [user for user, amount in sides if amount > 0]
-    receivers = [user for user, amount in sides if amount < 0]
+    givers = [user for user, amount in members_sides if amount > 0]
+    receivers = [user for user, amount in members_sides if amount < 0]
     pairs = sorted({(min(g, r), max(g, r)) for g in givers for r in receivers if g != r})
     ops = connection.ops
     day_value = ops.adapt_datefield_value(day)
@@ -70,15 +78,10 @@ def summary_record(*, transfer: Transfer) -> None:
     ties = TieDay._meta.db_table
     firsts = TieFirst._meta.db_table
     members = FirstExchange._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.executemany(
+    statements = [
+        _upsert(
             f"INSERT INTO {values} (community_id, day, user_id, category, given_minutes,"
-            " received_minutes, given, received) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (community_id, day, user_id, category) DO UPDATE SET"
-            f" given_minutes = {values}.given_minutes + excluded.given_minutes,"
-            f" received_minutes = {values}.received_minutes + excluded.received_minutes,"
-            f" given = {values}.given + excluded.given,"
-            f" received = {values}.received + excluded.received",
+            " received_minutes, given, received)",
             [
                 (
                     community_id,
@@ -90,39 +93,74 @@ def summary_record(*, transfer: Transfer) -> None:
                     sign * int(amount > 0),
                     sign * int(amount < 0),
                 )
-                for user, amount in sides
+                for user, amount in members_sides
             ],
-        )
-        if pairs:
-            cursor.executemany(
-                f"INSERT INTO {ties} (community_id, day, low_id, high_id, exchanges)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (community_id, day, low_id, high_id)"
-                f" DO UPDATE SET exchanges = {ties}.exchanges + excluded.exchanges",
-                [(community_id, day_value, low, high, sign) for low, high in pairs],
-            )
-        if sign > 0:
-            if pairs:
-                cursor.executemany(
-                    f"INSERT INTO {firsts} (community_id, low_id, high_id, first_day)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (community_id, low_id, high_id)"
-                    " DO UPDATE SET first_day = excluded.first_day"
-                    f" WHERE excluded.first_day < {firsts}.first_day",
-                    [(community_id, low, high, day_value) for low, high in pairs],
-                )
-            at = ops.adapt_datetimefield_value(source.completed_at)
-            cursor.executemany(
-                f"INSERT INTO {members} (community_id, user_id, first_at) VALUES (%s, %s, %s)"
-                " ON CONFLICT (community_id, user_id) DO UPDATE SET first_at = excluded.first_at"
+            "ON CONFLICT (community_id, day, user_id, category) DO UPDATE SET"
+            f" given_minutes = {values}.given_minutes + excluded.given_minutes,"
+            f" received_minutes = {values}.received_minutes + excluded.received_minutes,"
+            f" given = {values}.given + excluded.given,"
+            f" received = {values}.received + excluded.received",
+        ),
+        _upsert(
+            f"INSERT INTO {ties} (community_id, day, low_id, high_id, exchanges)",
+            [(community_id, day_value, low, high, sign) for low, high in pairs],
+            "ON CONFLICT (community_id, day, low_id, high_id)"
+            f" DO UPDATE SET exchanges = {ties}.exchanges + excluded.exchanges",
+        ),
+    ]
+    if sign > 0:
+        at = ops.adapt_datetimefield_value(source.completed_at)
+        statements += [
+            _upsert(
+                f"INSERT INTO {firsts} (community_id, low_id, high_id, first_day)",
+                [(community_id, low, high, day_value) for low, high in pairs],
+                "ON CONFLICT (community_id, low_id, high_id)"
+                " DO UPDATE SET first_day = excluded.first_day"
+                f" WHERE excluded.first_day < {firsts}.first_day",
+            ),
+            _upsert(
+                f"INSERT INTO {members} (community_id, user_id, first_at)",
+                [(community_id, user, at) for user, _amount in members_sides],
+                "ON CONFLICT (community_id, user_id) DO UPDATE SET first_at = excluded.first_at"
                 f" WHERE excluded.first_at < {members}.first_at",
-                [(community_id, user, at) for user, _amount in sides],
-            )
-            return
-    users = [user for user, _amount in sides]
+            ),
+        ]
+    _execute([statement for statement in statements if statement is not None])
+    if sign > 0:
+        return
+    users = [user for user, _amount in members_sides]
     ValueDay.objects.filter(
         community_id=community_id, day=day, category=source.category, user_id__in=users
     ).filter(given=0, received=0).delete()
     _take_out_ties(community_id, day, pairs)
     _take_out_firsts(community_id, users)
+
+
+def _upsert(
+    insert: str, rows: Sequence[tuple[Any, ...]], conflict: str
+) -> tuple[str, list[Any]] | None:
+    """One INSERT of all `rows` (a row of placeholders each) with its ON CONFLICT clause. The
+    rows come in key order (the caller sorts), so that two transfers take their row locks in
+    the same order and cannot deadlock."""
+    if not rows:
+        return None
+    row = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    values = ", ".join([row] * len(rows))
+    return f"{insert} VALUES {values} {conflict}", [value for r in rows for value in r]
+
+
+def _execute(statements: Sequence[tuple[str, list[Any]]]) -> None:
+    """The statements in order; on PostgreSQL in one round trip (Django's psycopg cursors
+    bind parameters on the client, which lets one call carry several statements)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "; ".join(sql for sql, _params in statements),
+                [value for _sql, params in statements for value in params],
+            )
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)
 
 
 def _pairs_q(pairs: Sequence[tuple[int, int]]) -> Q:

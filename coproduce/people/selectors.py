@@ -1,6 +1,7 @@
 """Reads for the people pages, scoped to one community and to what the viewer's role allows."""
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -9,7 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from coproduce.communities.models import Community, Membership, Neighbourhood
-from coproduce.people.models import Asset, Availability, Consent, SafeguardingCheck, Skill
+from coproduce.people.models import Asset, Availability, Consent, SafeguardingCheck, Skill, User
 
 
 def display_name(user: Any) -> str:
@@ -17,12 +18,26 @@ def display_name(user: Any) -> str:
     have chosen one; "" for nobody)."""
     if user is None:
         return ""
-    if getattr(user, "erased_at", None) is not None:
-        return pseudonym(user.pk)
     profile = getattr(user, "profile", None)
-    if profile is not None and profile.display_name:
-        return str(profile.display_name)
-    return _("Member #%(n)s") % {"n": user.pk}
+    return _shown(user.pk, getattr(user, "erased_at", None), profile and profile.display_name)
+
+
+def display_names(user_ids: Iterable[int]) -> dict[int, str]:
+    """`display_name` of many people in one query of three columns, without a model each."""
+    return {
+        pk: _shown(pk, erased_at, chosen)
+        for pk, erased_at, chosen in User.objects.filter(pk__in=set(user_ids)).values_list(
+            "pk", "erased_at", "profile__display_name"
+        )
+    }
+
+
+def _shown(pk: int, erased_at: object, chosen: str | None) -> str:
+    if erased_at is not None:
+        return pseudonym(pk)
+    if chosen:
+        return str(chosen)
+    return _("Member #%(n)s") % {"n": pk}
 
 
 def pseudonym(user_id: int) -> str:

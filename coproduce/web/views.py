@@ -20,6 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
             Membership.objects.filter(user=request.user)
             .exclude(state=Membership.State.LEFT)
             .select_related("community")
+            .order_by("community__name")
         )
         active = [m for m in mine if m.is_active]
         if len(active) == 1 and len(mine) == 1:
