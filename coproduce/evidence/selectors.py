@@ -615,14 +615,7 @@ def _from_entries(
     )
 
 
-# How `_from_summary` packs one summary row into two integers, so that two 8-byte columns
-# cross from the database instead of six: the member's id above the day (counted from the
-# start of the period before this one), its category of value and whether the member gave
-# and received that day; and the minutes given above the minutes received. A member id stays
-# below 2**39, a report's two periods below 2**16 days, and one member's minutes of one
-# category on one day far below 2**32.
-DAY_SHIFT, CATEGORY_SHIFT, USER_SHIFT, MINUTES_SHIFT = 8, 2, 24, 32
-MAX_SUMMARY_DAYS = 1 << (USER_SHIFT - DAY_SHIFT)
+MARKS = 1 << 25  # at most this many people × groups are marked in memory (32 MB)
 
 
 def _by_group(
@@ -637,8 +630,25 @@ def _by_group(
     group, minutes, person = group[mask], minutes[mask], person[mask]
     sums = np.zeros(width, dtype=np.int64)
     np.add.at(sums, group, minutes)
-    pairs = distinct(person * max(width, 1) + group)
-    return sums, np.bincount(pairs % max(width, 1), minlength=width)
+    if not len(person):
+        return sums, np.zeros(width, dtype=np.int64)
+    keys = person * width + group
+    places = (int(person.max()) + 1) * width
+    if places <= MARKS:
+        # A mark for each person and group: a scatter, where finding distinct keys sorts.
+        marked = np.zeros(places, dtype=bool)
+        marked[keys] = True
+        return sums, marked.reshape(-1, width).sum(axis=0)
+    return sums, np.bincount(distinct(keys) % width, minlength=width)
+
+
+# How `_from_summary` packs one summary row of the period into two integers, so that two
+# 8-byte columns cross from the database instead of six: the member's id above the day of the
+# period, its category of value and whether the member gave and received that day; and the
+# minutes given above the minutes received. A member id stays below 2**39, a period below
+# 2**16 days, and one member's minutes of one category on one day far below 2**32.
+DAY_SHIFT, CATEGORY_SHIFT, USER_SHIFT, MINUTES_SHIFT = 8, 2, 24, 32
+MAX_SUMMARY_DAYS = 1 << (USER_SHIFT - DAY_SHIFT)
 
 
 def _from_summary(
@@ -647,50 +657,53 @@ def _from_summary(
     members: NDArray[np.int64],
     in_scope: NDArray[np.bool_],
 ) -> LedgerFigures:
-    """Four reads of the summary's narrow rows, with no join: who gave and received how much
-    on which day of the period and the one before it, members' first exchanges, the period's
-    ties and its new ties. Rows of people outside the report's scope are dropped here, by
-    position, which costs less than the database's test of every row against a subquery."""
+    """Five reads of the summary's narrow rows, with no join: who gave and received how much
+    on which day of the period, who was active in the period before it (their ids alone),
+    members' first exchanges, the period's ties and its new ties. Rows of people outside the
+    report's scope are dropped here, by position, which costs less than the database's test
+    of every row against a subquery."""
     start, end = filters.start.date(), filters.end.date()
-    days_before = (end - start).days
     member_ids, member_area = members[:, 0], members[:, 1]
+    n = len(member_ids)
+
+    def in_scope_at(user_ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        where, known = positions(member_ids, user_ids)
+        return where, (known & in_scope[where]) if n else known
+
+    def people(where: NDArray[np.int64]) -> NDArray[np.bool_]:
+        # Members as positions 0..n-1: a distinct count is then a count of marked places,
+        # where np.unique would sort or hash a million ids every time.
+        marked = np.zeros(n, dtype=bool)
+        marked[where] = True
+        return marked
+
     category = Case(
         *(When(category=key, then=Value(n)) for n, key in enumerate(CATEGORIES)),
         default=Value(len(CATEGORIES) - 1),
         output_field=IntegerField(),
     )
-    day_number = DayNumber("day") - Value(_epoch(filters.start) // DAY - days_before)
+    days = ValueDay.objects.filter(community=community).order_by()
     rows = _columns(
-        ValueDay.objects.filter(
-            community=community, day__gte=start - (end - start), day__lt=end
-        ).order_by(),
+        days.filter(day__gte=start, day__lt=end),
         F("user_id") * (1 << USER_SHIFT)
-        + day_number * (1 << DAY_SHIFT)
+        + (DayNumber("day") - Value(_epoch(filters.start) // DAY)) * (1 << DAY_SHIFT)
         + category * (1 << CATEGORY_SHIFT)
         + Case(When(given__gt=0, then=Value(2)), default=Value(0))
         + Case(When(received__gt=0, then=Value(1)), default=Value(0)),
         F("given_minutes") * (1 << MINUTES_SHIFT) + F("received_minutes"),
     )
-    # Members as positions 0..n-1: a distinct count is then a count of marked places, where
-    # np.unique would sort or hash a million ids every time.
-    where, known = positions(member_ids, rows[:, 0] >> USER_SHIFT)
-    if len(member_ids):
-        known &= in_scope[where]
+    where, known = in_scope_at(rows[:, 0] >> USER_SHIFT)
     packed, minutes, where = rows[known, 0], rows[known, 1], where[known]
     day = (packed >> DAY_SHIFT) & (MAX_SUMMARY_DAYS - 1)
     cat = (packed >> CATEGORY_SHIFT) & ((1 << (DAY_SHIFT - CATEGORY_SHIFT)) - 1)
     given, received = minutes >> MINUTES_SHIFT, minutes & ((1 << MINUTES_SHIFT) - 1)
-    n = len(member_ids)
-
-    def people(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
-        marked = np.zeros(n, dtype=bool)
-        marked[where[mask]] = True
-        return marked
-
-    in_period = day >= days_before
-    gave, got = in_period & (packed & 2 > 0), in_period & (packed & 1 > 0)
-    givers, receivers, before = people(gave), people(got), people(~in_period)
+    gave, got = packed & 2 > 0, packed & 1 > 0
+    givers, receivers = people(where[gave]), people(where[got])
     active = givers | receivers
+    earlier, known = in_scope_at(
+        _columns(days.filter(day__gte=start - (end - start), day__lt=start), F("user_id"))[:, 0]
+    )
+    before = people(earlier[known])
     width = len(CATEGORIES)
     given_by, givers_by = _by_group(cat, given, where, gave, width)
     received_by, receivers_by = _by_group(cat, received, where, got, width)
@@ -703,9 +716,10 @@ def _from_summary(
         )
         for c, key in enumerate(CATEGORIES)
     ]
-    month = (np.datetime64(start, "D") + (day - days_before)).astype("datetime64[M]")
-    first_month = month[in_period].min() if in_period.any() else np.datetime64(start, "M")
-    month_number = (month - first_month).astype(np.int64)
+    first_month = np.datetime64(start, "M")
+    month_number = ((np.datetime64(start, "D") + day).astype("datetime64[M]") - first_month).astype(
+        np.int64
+    )
     width = int(month_number[gave].max()) + 1 if gave.any() else 0
     given_in, givers_in = _by_group(month_number, given, where, gave, width)
     months = [
@@ -719,10 +733,7 @@ def _from_summary(
         F("user_id"),
         F("at"),
     )
-    first_where, first_known = positions(member_ids, firsts[:, 0])
-    if len(member_ids):
-        first_known &= in_scope[first_where]
-    firsts = firsts[first_known]
+    firsts = firsts[in_scope_at(firsts[:, 0])[1]]
     # A pair with exchanges on several days comes once a day; `tie_figures` keeps it once.
     ties = _columns(
         TieDay.objects.filter(community=community, day__gte=start, day__lt=end).order_by(),
@@ -774,7 +785,7 @@ def indicators(*, community: Community, filters: Filters) -> Indicators:
             filters.service is None
             and _midnight(filters.start)
             and _midnight(filters.end)
-            and 2 * (filters.end - filters.start).days < MAX_SUMMARY_DAYS
+            and (filters.end - filters.start).days < MAX_SUMMARY_DAYS
             and (len(member_ids) == 0 or int(member_ids[-1]) < 1 << (63 - USER_SHIFT))
         ),
     )
