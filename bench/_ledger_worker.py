@@ -381,8 +381,12 @@ def _isolated(
     from django.db import connection
 
     with connection.cursor() as cursor:
-        # CASCADE: tables that may point at a transfer (attendance) are empty here.
-        cursor.execute("TRUNCATE ledger_entry, ledger_transfer CASCADE")
+        # CASCADE: tables that may point at a transfer (attendance) are empty here. The
+        # evidence summary, made from the transfers, goes with them.
+        cursor.execute(
+            "TRUNCATE ledger_entry, ledger_transfer, ledger_valueday, ledger_tieday,"
+            " ledger_tiefirst, ledger_firstexchange CASCADE"
+        )
         cursor.execute(
             "UPDATE ledger_account SET balance_minutes = 0 WHERE community_id = %s",
             [members.community.pk],
