@@ -163,8 +163,9 @@ def run() -> list[Result | Section]:
         " ledger by `summary_rebuild` as the data migration makes it; a service's report still"
         " reads the entries. With random pairs over two years almost every member-day is a row"
         " of its own, so the period and the one before it are two million summary rows at this"
-        " size. Each crosses from the database as two packed integers (member, day, category"
-        " and whether they gave or received; minutes given and received), rows outside the"
+        " size. Each row of the period crosses from the database as two packed integers (member,"
+        " day, category and whether they gave or received; minutes given and received) and the"
+        " period before it as member ids alone, rows outside the"
         " report's scope are dropped in numpy rather than by a subquery, and distinct people are"
         " counted by marking positions rather than by hashing ids.",
     ]
