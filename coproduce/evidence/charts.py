@@ -11,8 +11,9 @@ from html import escape
 import igraph as ig
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order
+
+from coproduce.evidence.network import adjacency
 
 WIDTH = 640
 INK, SOFT, BRAND, ACCENT, LINE = "#1f2a2e", "#5b6b70", "#1b6b4a", "#b5541c", "#c9d3d6"
@@ -110,11 +111,11 @@ def network(edges: NDArray[np.int64], nodes: int, *, title: str, desc: str) -> s
         return _svg(40, title, desc, [_text(0, 20, "-")])
     # Isolated members are counted in the figures, not drawn: they would only ring the picture.
     if len(tied) > PICTURE_NODES:
-        matrix = coo_matrix(
-            (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(nodes, nodes)
-        ).tocsr()
         walk = breadth_first_order(
-            matrix, int(np.argmax(degree)), directed=False, return_predecessors=False
+            adjacency(edges, nodes),
+            int(np.argmax(degree)),
+            directed=False,
+            return_predecessors=False,
         )
         tied = np.sort(walk[:PICTURE_NODES])
     renumber = np.full(nodes, -1, dtype=np.int64)

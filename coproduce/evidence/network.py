@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 Ints = NDArray[np.int64]
@@ -27,6 +27,14 @@ class NetworkFigures:
     isolated: int  # members in scope with no tie in the period
     group_sizes: tuple[int, ...]  # every group's size, largest first
     edges: Ints  # (k, 2) node positions of the in-scope ties, for the picture
+
+
+def adjacency(edges: Ints, nodes: int) -> csr_matrix:
+    """The graph of `edges` ((k, 2) node positions) as a sparse matrix, read by scipy's graph
+    routines without copying the edges one by one."""
+    return coo_matrix(
+        (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(nodes, nodes)
+    ).tocsr()
 
 
 def tie_pairs(transfer: Ints, user: Ints, amount: Ints, at: Ints) -> tuple[Ints, Ints, Ints]:
@@ -172,10 +180,7 @@ def _figures(
     edges = np.column_stack((renumber[p_low[inside]], renumber[p_high[inside]]))
     k = len(scope_nodes)
     if k:
-        matrix = coo_matrix(
-            (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(k, k)
-        )
-        _count, labels = connected_components(matrix, directed=False)
+        _count, labels = connected_components(adjacency(edges, k), directed=False)
         sizes = np.bincount(labels)
     else:
         sizes = np.zeros(0, dtype=np.int64)
