@@ -9,8 +9,23 @@ from coproduce.communities.models import (
     Organisation,
     OrganisationMember,
 )
+from coproduce.people.models import User
 
 RECENT_INVITATIONS = 50
+
+
+def standing(*, community: Community, user: User) -> Membership | None:
+    """The person's membership as a permission check reads it: its role and state only.
+
+    Every service call checks one, so it is read lean: the other columns are deferred, and
+    (community, user) is unique, so it needs no order. Reading another field loads it.
+    """
+    lean = (
+        Membership.objects.filter(community=community, user=user)
+        .only("community_id", "user_id", "role", "state")
+        .order_by()
+    )
+    return next(iter(lean[:1]), None)
 
 
 def active_member_count(*, community: Community) -> int:

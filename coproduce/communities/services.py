@@ -21,6 +21,7 @@ from coproduce.communities.models import (
     OrganisationMember,
     Role,
 )
+from coproduce.communities.selectors import standing
 from coproduce.lib.errors import Conflict
 from coproduce.people.models import Skill, SkillCategory, User
 
@@ -29,7 +30,7 @@ SKILLS_FILE = Path(__file__).resolve().parent.parent / "people" / "data" / "skil
 
 def require_member(*, community: Community, user: User) -> Membership:
     """The person's active membership (and active account), or PermissionDenied."""
-    membership = Membership.objects.filter(community=community, user=user).first()
+    membership = standing(community=community, user=user)
     if membership is None or not membership.is_active or not user.is_active:
         raise PermissionDenied(
             _("Only active members of %(c)s can do this.") % {"c": community.name}
@@ -39,7 +40,7 @@ def require_member(*, community: Community, user: User) -> Membership:
 
 def require_staff(*, community: Community, user: User) -> Membership:
     """The acting person's active coordinator or admin membership, or PermissionDenied."""
-    membership = Membership.objects.filter(community=community, user=user).first()
+    membership = standing(community=community, user=user)
     if membership is None or not membership.is_staff:
         raise PermissionDenied(
             _("Only a coordinator of %(c)s can do this.") % {"c": community.name}

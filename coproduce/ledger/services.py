@@ -29,6 +29,7 @@ from coproduce.communities.models import (
     Organisation,
     OrganisationMember,
 )
+from coproduce.communities.selectors import standing
 from coproduce.communities.services import require_staff
 from coproduce.ledger import notifications
 from coproduce.ledger.models import Account, Category, Entry, LimitChange, Transfer
@@ -56,10 +57,6 @@ class Leg:
 
 
 # Accounts -----------------------------------------------------------------------------
-
-
-def _membership(community: Community, user: User) -> Membership | None:
-    return Membership.objects.filter(community=community, user=user).first()
 
 
 def _member_accounts(
@@ -307,32 +304,41 @@ def _check_limits(locked: dict[int, Account], amounts: dict[int, int]) -> None:
 
 
 def _move(amounts: dict[int, int]) -> dict[int, int]:
-    """Move balances by `amounts` (account id -> minutes), each account locked by its UPDATE,
-    in primary-key order so that two transfers over the same accounts cannot deadlock.
+    """Move balances by `amounts` (account id -> minutes) in one statement, and return the new
+    balances.
 
     The limits are the UPDATE's own condition, checked against the locked row, so no
     concurrent transfer can slip between the check and the write; an account that would
     leave its limits is not updated and raises LimitExceeded, which rolls the transaction
-    back. One statement an account, and the new balances come back with it (RETURNING, in
-    SQLite since 3.35 and in PostgreSQL); the ORM's update() cannot return them.
+    back. On PostgreSQL the sub-select takes the rows' locks in primary-key order (the lock
+    clause after ORDER BY), so two transfers over the same accounts cannot deadlock; SQLite has one
+    writer at a time (BEGIN IMMEDIATE) and no row locks. The new balances come back with the
+    statement (RETURNING, in SQLite since 3.35 and in PostgreSQL); the ORM's update() cannot
+    return them. One round trip however many sides a transfer has.
     """
+    ids = sorted(amounts)
+    by_id = " ".join(["WHEN %s THEN %s"] * len(ids))
+    pairs = [value for account_id in ids for value in (account_id, amounts[account_id])]
+    marks = ", ".join(["%s"] * len(ids))
+    # The lock a plain UPDATE takes: a stronger FOR UPDATE would also wait for, and deadlock
+    # with, the key-share locks that other transactions' entries take on the account.
+    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
+    table = Account._meta.db_table
     sql = (
-        f"UPDATE {Account._meta.db_table} SET balance_minutes = balance_minutes + %s"
-        " WHERE id = %s AND balance_minutes + %s BETWEEN floor_minutes AND ceiling_minutes"
-        " RETURNING balance_minutes"
+        f"UPDATE {table} SET balance_minutes = balance_minutes + CASE id {by_id} END"
+        f" WHERE id IN (SELECT id FROM {table} WHERE id IN ({marks}) ORDER BY id{lock})"
+        f" AND balance_minutes + CASE id {by_id} END BETWEEN floor_minutes AND ceiling_minutes"
+        " RETURNING id, balance_minutes"
     )
-    balances: dict[int, int] = {}
     with connection.cursor() as cursor:
-        for account_id in sorted(amounts):
-            cursor.execute(sql, [amounts[account_id], account_id, amounts[account_id]])
-            row = cursor.fetchone()
-            if row is None:
-                account = Account.objects.select_related("user__profile", "organisation").get(
-                    pk=account_id
-                )
-                _check_limits({account_id: account}, {account_id: amounts[account_id]})
-                raise Conflict(_("The account changed while this was recorded; try again."))
-            balances[account_id] = row[0]
+        cursor.execute(sql, [*pairs, *ids, *pairs])
+        balances = dict(cursor.fetchall())
+    if len(balances) < len(ids):
+        refused = Account.objects.select_related("user__profile", "organisation").in_bulk(
+            [account_id for account_id in ids if account_id not in balances]
+        )
+        _check_limits(refused, {a: amounts[a] for a in ids if a in refused})
+        raise Conflict(_("The account changed while this was recorded; try again."))
     return balances
 
 
@@ -540,7 +546,7 @@ def _lock_pending(pk: int) -> Transfer:
 def _check_may_answer(transfer: Transfer, user: User) -> None:
     """The person awaited answers, or a coordinator for them with their consent."""
     if transfer.awaiting_id == user.pk:
-        membership = _membership(transfer.community, user)
+        membership = standing(community=transfer.community, user=user)
         if membership is None or not membership.is_active:
             raise PermissionDenied(_("Only active members can confirm time."))
         return
@@ -619,7 +625,7 @@ def transfers_autoconfirm(*, now: datetime | None = None) -> tuple[int, int]:
 
 
 def _may_award(organisation: Organisation, user: User) -> bool:
-    acting = _membership(organisation.community, user)
+    acting = standing(community=organisation.community, user=user)
     if acting is not None and acting.is_active and acting.role in STAFF_ROLES:
         return True
     return OrganisationMember.objects.filter(

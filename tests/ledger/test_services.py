@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from coproduce.communities.models import Community, Organisation
@@ -432,6 +433,52 @@ class TestGroupAwardPot:
         issuer = account_for_organisation(organisation=library, kind=Account.Kind.ISSUER)
         issuer.refresh_from_db()
         assert issuer.balance_minutes == -2400
+
+    def test_every_balance_of_a_group_moves_in_one_statement(
+        self, community: Community, coordinator: User
+    ) -> None:
+        people = []
+        for i in range(12):
+            person = make_user(f"g{i}@example.org", f"Group {i}")
+            join(community, person)
+            people.append(account_for_member(community=community, user=person))
+        legs = [Leg(people[0], -11 * 30)] + [Leg(a, 30) for a in people[1:]]
+        with CaptureQueriesContext(connection) as queries:
+            transfer_group(community=community, legs=legs, recorded_by=coordinator, description="x")
+        moves = [q["sql"] for q in queries if q["sql"].startswith("UPDATE ledger_account")]
+        assert len(moves) == 1
+        assert [balance(community, a.user) for a in people] == [-330] + [30] * 11
+
+    def test_one_side_past_its_limit_refuses_the_whole_group_and_names_it(
+        self, community: Community, coordinator: User
+    ) -> None:
+        people = []
+        for i in range(6):
+            person = make_user(f"h{i}@example.org", f"Helper {i}")
+            join(community, person)
+            people.append(account_for_member(community=community, user=person))
+        near_floor = people[3]
+        transfer_group(
+            community=community,
+            legs=[
+                Leg(near_floor, community.floor_minutes + 30),
+                Leg(people[5], -community.floor_minutes - 30),
+            ],
+            recorded_by=coordinator,
+            description="earlier",
+        )
+        legs = [Leg(a, -60) for a in people[:5]] + [Leg(people[5], 300)]
+        with pytest.raises(LimitExceeded, match="Helper 3"):
+            transfer_group(community=community, legs=legs, recorded_by=coordinator, description="x")
+        assert [balance(community, a.user) for a in people] == [
+            0,
+            0,
+            0,
+            community.floor_minutes + 30,
+            0,
+            -community.floor_minutes - 30,
+        ]
+        assert Transfer.objects.count() == 1
 
     def test_a_member_cannot_award_an_organisations_credits(
         self, community: Community, library: Organisation, member: User, second_member: User
