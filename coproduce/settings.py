@@ -80,6 +80,9 @@ MIDDLEWARE = [
     # fails the CSRF check is refused before it counts. docs/security.md lists the limits.
     "coproduce.web.security.RateLimitMiddleware",
     "coproduce.web.security.AdminTwoFactorMiddleware",
+    # Last, so that it sees a view's exception first: a database that is not answering is a
+    # 503 to try again, not a 500 (coproduce/web/errors.py).
+    "coproduce.web.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "coproduce.urls"

@@ -6,6 +6,9 @@ from django.urls import include, path, re_path
 from coproduce.api import views as api_views
 from coproduce.api.urls import api, token_urls
 
+# A database that is not answering gets a 503 with Retry-After, anything else the plain 500.
+handler500 = "coproduce.web.errors.server_error"
+
 urlpatterns = [
     path("", include("coproduce.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -3,8 +3,9 @@
 The handlers map what the request parser and the services raise to HTTP: 400 a body that
 is not JSON, 401 no valid credentials, 403 not allowed, 404 not found (or another
 community's), 409 a clash with the current state (`Conflict`), 413 a body too large, 422
-input that breaks a rule (the schema's or a service's `ValidationError`). Anything else is
-logged and answered with a JSON 500, never a traceback.
+input that breaks a rule (the schema's or a service's `ValidationError`), 503 with
+Retry-After a database that is not answering just now (`lib.errors.UNAVAILABLE`). Anything
+else is logged and answered with a JSON 500, never a traceback.
 """
 
 import logging
@@ -25,7 +26,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from coproduce.lib.errors import Conflict
+from coproduce.lib.errors import (
+    RETRY_AFTER_SECONDS,
+    SERVER_ERROR_MESSAGE,
+    UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    Conflict,
+)
 
 logger = logging.getLogger(__name__)
 E = TypeVar("E", bound=Exception)
@@ -126,11 +133,15 @@ def install(api: NinjaAPI) -> None:
     def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
         return respond(request, 400, {"detail": _("The request could not be understood.")})
 
+    def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.error("Database unavailable on %s %s", request.method, request.path, exc_info=exc)
+        response = respond(request, 503, {"detail": str(UNAVAILABLE_MESSAGE)})
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
-        return respond(
-            request, 500, {"detail": _("Something went wrong on our side; it has been logged.")}
-        )
+        return respond(request, 500, {"detail": str(SERVER_ERROR_MESSAGE)})
 
     def on(exc_class: type[E], handler: Callable[[HttpRequest, E], HttpResponse]) -> None:
         # ninja's type for handlers also admits the exception class itself; ours take instances.
@@ -145,4 +156,6 @@ def install(api: NinjaAPI) -> None:
     on(Conflict, conflict)
     on(RequestDataTooBig, too_big)
     on(SuspiciousOperation, suspicious)
+    for database_error in UNAVAILABLE:
+        on(database_error, unavailable)
     on(Exception, unexpected)

@@ -5,10 +5,12 @@ from collections.abc import Callable
 from unittest import mock
 
 import pytest
+from django.db import InterfaceError, OperationalError
 from django.test import Client
 
 from coproduce.communities.models import Community
 from coproduce.exchanges.services import listing_create
+from coproduce.lib.errors import RETRY_AFTER_SECONDS
 from coproduce.people.models import User
 
 Api = Callable[[User], Client]
@@ -43,6 +45,26 @@ def test_an_unexpected_failure_is_a_json_500_without_a_traceback(
     assert response.status_code == 500
     assert "secret internals" not in response.content.decode()
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OperationalError("the database system is shutting down"),
+        InterfaceError("connection already closed"),
+    ],
+)
+def test_a_database_that_is_not_answering_is_a_503_to_try_again(
+    community: Community, member: User, api_for: Api, failure: Exception
+) -> None:
+    with mock.patch("coproduce.exchanges.api.listing_create", side_effect=failure):
+        response = api_for(member).post(
+            LISTINGS, {"kind": "offer", "title": "x"}, content_type="application/json"
+        )
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "shutting down" not in response.content.decode()
+    assert "try again" in response.json()["detail"]
 
 
 def test_a_body_too_large_is_413(member: User, api_for: Api) -> None:
