@@ -288,6 +288,7 @@ _RATE_LIMITS = {
     "open311_write_key": "120/m",
     "open311_write_address": "120/m",
     "open311_read_address": "600/m",
+    "hsds_read_address": "600/m",
 }
 COPRODUCE_RATE_LIMITS = {
     name: env_str(f"RATE_LIMIT_{name.upper()}", rate) for name, rate in _RATE_LIMITS.items()

@@ -27,18 +27,26 @@ def community_or_404(slug: str) -> Community:
 
 
 def membership_for(request: HttpRequest, slug: str) -> Membership:
-    """The caller's active membership of the community named by `slug` (`.community` loaded)."""
+    """The caller's active membership of the community named by `slug` (`.community` loaded).
+
+    One query when the caller is a member, as on nearly every call: the membership with its
+    community, found by the community's slug. Only a refusal looks the community up again, to
+    tell an unknown community (404) from one the caller is not an active member of (403).
+    """
     user = caller(request)
-    community = community_or_404(slug)
+    if not _SLUG.fullmatch(slug):
+        raise Http404
     membership = (
-        Membership.objects.filter(community=community, user=user)
-        .select_related("user", "neighbourhood")
+        Membership.objects.filter(community__slug=slug, user=user)
+        .select_related("community", "neighbourhood")
+        .order_by()
         .first()
     )
     if membership is None or not membership.is_active:
+        community = community_or_404(slug)
         raise PermissionDenied(
             _("This is for members of %(c)s. You can apply to join from its home page.")
             % {"c": community.name}
         )
-    membership.community = community
+    membership.user = user
     return membership

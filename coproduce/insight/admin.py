@@ -1,6 +1,7 @@
 """Admin for local insight. Reading and small corrections; writes that matter go through services."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from coproduce.insight.models import (
     Category,
@@ -72,8 +73,18 @@ class ReportUpdateAdmin(admin.ModelAdmin[ReportUpdate]):
 
 @admin.register(ReportPhoto)
 class ReportPhotoAdmin(admin.ModelAdmin[ReportPhoto]):
+    """Photos come only through the report services, which re-encode them and so strip their
+    EXIF and GPS data (`photo_clean`); a file put here would keep where it was taken. Staff may
+    look at one and delete it, never add or replace one."""
+
     list_display = ["id", "report", "width", "height", "created_at"]
     raw_id_fields = ["report", "update"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ReportPhoto | None = None) -> bool:
+        return False
 
 
 @admin.register(Follow)

@@ -33,6 +33,7 @@ READ = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/api/v1/"
 OPEN311_PREFIX = "/open311/"
+HSDS_PREFIX = "/hsds/"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ RULES: tuple[Rule, ...] = (
     Rule("open311_write_key", "open311_key", prefix=OPEN311_PREFIX),
     Rule("open311_write_address", "address", prefix=OPEN311_PREFIX),
     Rule("open311_read_address", "address", READ, prefix=OPEN311_PREFIX),
+    Rule("hsds_read_address", "address", READ, prefix=HSDS_PREFIX),
 )
 
 
@@ -150,7 +152,9 @@ def _open311_format(request: HttpRequest, fmt: str) -> str:
 
 
 def too_many_requests(request: HttpRequest, refusal: Refusal, fmt: str = "") -> HttpResponse:
-    """429 in the caller's language: JSON for the API, Open311's error document, else a page."""
+    """429 in the caller's language: JSON for the API and the HSDS directory (which any web
+    page may read, so its refusal is readable across origins too), Open311's error document,
+    else a page."""
     message = _(
         "Too many requests: you have reached the limit for this action. "
         "Please wait %(seconds)d seconds and try again."
@@ -159,6 +163,10 @@ def too_many_requests(request: HttpRequest, refusal: Refusal, fmt: str = "") -> 
     response: HttpResponse
     if path.startswith(API_PREFIX):
         response = JsonResponse({"detail": message}, status=429)
+    elif path.startswith(HSDS_PREFIX):
+        response = JsonResponse({"detail": message, "errors": {}}, status=429)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "Retry-After"
     elif path.startswith(OPEN311_PREFIX):
         response = error_response(
             fmt or ("json" if path.endswith(".json") else "xml"), 429, message

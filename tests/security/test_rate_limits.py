@@ -213,6 +213,18 @@ def test_open311_reads_are_limited_per_address(db: None, limits: Limits) -> None
     assert Client(REMOTE_ADDR="192.0.2.10").get("/open311/v2/discovery.json").status_code == 200
 
 
+def test_directory_reads_are_limited_per_address_in_json_any_page_can_read(
+    db: None, limits: Limits
+) -> None:
+    limits(hsds_read_address="1/m")
+    assert Client(REMOTE_ADDR="192.0.2.9").get("/hsds/services").status_code == 200
+    refused = Client(REMOTE_ADDR="192.0.2.9").get("/hsds/services")
+    assert_retry_after(refused)
+    assert refused.json()["detail"]
+    assert refused["Access-Control-Allow-Origin"] == "*"
+    assert Client(REMOTE_ADDR="192.0.2.10").get("/hsds/services").status_code == 200
+
+
 def test_sign_in_attempts_past_the_limit_get_a_clear_429_page(db: None, limits: Limits) -> None:
     limits(signin_address="2/m")
     client = Client()
