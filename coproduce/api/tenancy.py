@@ -39,7 +39,6 @@ def membership_for(request: HttpRequest, slug: str) -> Membership:
     membership = (
         Membership.objects.filter(community__slug=slug, user=user)
         .select_related("community", "neighbourhood")
-        .order_by()
         .first()
     )
     if membership is None or not membership.is_active:

@@ -3,9 +3,10 @@
 A database that is not answering (`lib.errors.UNAVAILABLE`: restarting, out of connections,
 a deadlock given up on) is a passing state of the server, not a fault in the request: the
 request's transaction rolled back, so the answer is 503 with Retry-After, and people, clients
-and load balancers try again. Anything else is the plain 500. Programs (the API, Open311, the
-HSDS directory) get JSON; people get a page. Neither touches the database: no request
-context, no session, no user.
+and load balancers try again. Anything else is the plain 500. Programs get the error in their own
+format (`program_error`, which the rate limiter's 429 uses too): JSON for the API and the HSDS
+directory, the Open311 error document for Open311; people get a page. Neither touches the
+database: no request context, no session, no user.
 
 Two ways in, one answer: `DatabaseUnavailableMiddleware` for a view that fails (in debug as in
 production), and `server_error` (Django's `handler500`) for what fails anywhere else.
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
+from coproduce.insight.open311.render import error_response
 from coproduce.lib.errors import (
     RETRY_AFTER_SECONDS,
     SERVER_ERROR_MESSAGE,
@@ -27,18 +29,44 @@ from coproduce.lib.errors import (
 
 logger = logging.getLogger(__name__)
 
-# Paths whose callers are programs: their errors are JSON, like the API's own.
-MACHINE_PATHS = ("/api/", "/open311/", "/hsds/")
+# Where programs call: each gets its errors in its own format.
+API_PREFIX = "/api/v1/"
+OPEN311_PREFIX = "/open311/"
+HSDS_PREFIX = "/hsds/"
+
+
+def open311_format(request: HttpRequest, fmt: str = "") -> str:
+    """The format an Open311 address asks for: the view's `fmt`, else the path's extension."""
+    return fmt or ("json" if request.path_info.endswith(".json") else "xml")
+
+
+def program_error(
+    request: HttpRequest, status: int, message: str, fmt: str = ""
+) -> HttpResponse | None:
+    """The error as the program calling this address reads it, or None for a person's page:
+    `{"detail"}` for the API, the directory's `{"detail", "errors"}` (readable from any web
+    page, as all its answers are), Open311's error document."""
+    path = request.path_info
+    response: HttpResponse
+    if path.startswith(API_PREFIX):
+        response = JsonResponse({"detail": message}, status=status)
+    elif path.startswith(HSDS_PREFIX):
+        response = JsonResponse({"detail": message, "errors": {}}, status=status)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "Retry-After"
+    elif path.startswith(OPEN311_PREFIX):
+        response = error_response(open311_format(request, fmt), status, message)
+    else:
+        return None
+    return response
 
 
 def failure_response(request: HttpRequest, *, unavailable: bool) -> HttpResponse:
     status = 503 if unavailable else 500
-    response: HttpResponse
-    if request.path.startswith(MACHINE_PATHS):
-        detail = UNAVAILABLE_MESSAGE if unavailable else SERVER_ERROR_MESSAGE
-        response = JsonResponse({"detail": str(detail)}, status=status)
-    else:
-        response = HttpResponse(loader.render_to_string(f"{status}.html"), status=status)
+    message = str(UNAVAILABLE_MESSAGE if unavailable else SERVER_ERROR_MESSAGE)
+    response = program_error(request, status, message) or HttpResponse(
+        loader.render_to_string(f"{status}.html"), status=status
+    )
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

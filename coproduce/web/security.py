@@ -17,7 +17,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,14 +26,18 @@ from django_ratelimit.core import get_usage
 from coproduce.communities.access import two_factor_missing
 from coproduce.communities.models import Membership, Role
 from coproduce.insight.open311.render import error_response
+from coproduce.web.errors import (
+    API_PREFIX,
+    HSDS_PREFIX,
+    OPEN311_PREFIX,
+    open311_format,
+    program_error,
+)
 
 Key = Literal["user", "token", "open311_key", "address"]
 
 READ = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-API_PREFIX = "/api/v1/"
-OPEN311_PREFIX = "/open311/"
-HSDS_PREFIX = "/hsds/"
 
 
 @dataclass(frozen=True)
@@ -147,33 +151,17 @@ def rate_limit_check(request: HttpRequest, view_name: str) -> Refusal | None:
     return refusal
 
 
-def _open311_format(request: HttpRequest, fmt: str) -> str:
-    return fmt or ("json" if request.path_info.endswith(".json") else "xml")
-
-
 def too_many_requests(request: HttpRequest, refusal: Refusal, fmt: str = "") -> HttpResponse:
-    """429 in the caller's language: JSON for the API and the HSDS directory (which any web
-    page may read, so its refusal is readable across origins too), Open311's error document,
+    """429 in the caller's language: a program's error format (`web.errors.program_error`),
     else a page."""
     message = _(
         "Too many requests: you have reached the limit for this action. "
         "Please wait %(seconds)d seconds and try again."
     ) % {"seconds": refusal.retry_after}
-    path = request.path_info
-    response: HttpResponse
-    if path.startswith(API_PREFIX):
-        response = JsonResponse({"detail": message}, status=429)
-    elif path.startswith(HSDS_PREFIX):
-        response = JsonResponse({"detail": message, "errors": {}}, status=429)
-        response["Access-Control-Allow-Origin"] = "*"
-        response["Access-Control-Expose-Headers"] = "Retry-After"
-    elif path.startswith(OPEN311_PREFIX):
-        response = error_response(
-            fmt or ("json" if path.endswith(".json") else "xml"), 429, message
-        )
-    else:
-        context = {"message": message, "retry_after": refusal.retry_after}
-        response = render(request, "429.html", context, status=429)
+    context = {"message": message, "retry_after": refusal.retry_after}
+    response = program_error(request, 429, message, fmt) or render(
+        request, "429.html", context, status=429
+    )
     response["Retry-After"] = str(refusal.retry_after)
     return response
 
@@ -204,7 +192,7 @@ class RateLimitMiddleware:
             # Reading the api_key parsed a body with too many fields: refuse it as the
             # Open311 view itself would, since a failed parse leaves the body unreadable.
             return error_response(
-                _open311_format(request, fmt),
+                open311_format(request, fmt),
                 400,
                 _("The request is too large: too many parameters or too much data."),
             )

@@ -41,6 +41,16 @@ def balance(community: Community, user: User) -> int:
     return account_for_member(community=community, user=user).balance_minutes
 
 
+def member_accounts(community: Community, count: int, name: str) -> list[Account]:
+    """The accounts of `count` new members called "<name> 0", "<name> 1", …"""
+    accounts = []
+    for i in range(count):
+        person = make_user(f"{name.lower()}{i}@example.org", f"{name} {i}")
+        join(community, person)
+        accounts.append(account_for_member(community=community, user=person))
+    return accounts
+
+
 def record(
     community: Community,
     payer: User,
@@ -437,11 +447,7 @@ class TestGroupAwardPot:
     def test_every_balance_of_a_group_moves_in_one_statement(
         self, community: Community, coordinator: User
     ) -> None:
-        people = []
-        for i in range(12):
-            person = make_user(f"g{i}@example.org", f"Group {i}")
-            join(community, person)
-            people.append(account_for_member(community=community, user=person))
+        people = member_accounts(community, 12, "Group")
         legs = [Leg(people[0], -11 * 30)] + [Leg(a, 30) for a in people[1:]]
         with CaptureQueriesContext(connection) as queries:
             transfer_group(community=community, legs=legs, recorded_by=coordinator, description="x")
@@ -452,11 +458,7 @@ class TestGroupAwardPot:
     def test_one_side_past_its_limit_refuses_the_whole_group_and_names_it(
         self, community: Community, coordinator: User
     ) -> None:
-        people = []
-        for i in range(6):
-            person = make_user(f"h{i}@example.org", f"Helper {i}")
-            join(community, person)
-            people.append(account_for_member(community=community, user=person))
+        people = member_accounts(community, 6, "Helper")
         near_floor = people[3]
         transfer_group(
             community=community,

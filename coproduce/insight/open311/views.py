@@ -10,7 +10,6 @@ contact details or name: what a client sent as email, phone or names is kept for
 organisation and moderators only.
 """
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -51,9 +50,6 @@ from coproduce.insight.open311.parsing import (
 )
 from coproduce.insight.open311.render import error_response, respond
 from coproduce.insight.services import open311_key_check, report_create, report_update_add
-from coproduce.lib.errors import RETRY_AFTER_SECONDS, UNAVAILABLE, UNAVAILABLE_MESSAGE
-
-logger = logging.getLogger(__name__)
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 WINDOW = timedelta(days=90)  # GET requests: the default range and the longest allowed
@@ -69,8 +65,7 @@ View = Callable[..., HttpResponse]
 
 
 def endpoint(*methods: str) -> Callable[[View], View]:
-    """Allow these methods, answer any Open311Error in the spec's format (and a database that
-    is not answering as a 503 with Retry-After, in it too), and skip CSRF.
+    """Allow these methods, answer any Open311Error in the spec's format, and skip CSRF.
 
     CSRF protects browser sessions; these endpoints use no session and authenticate
     writes with ``api_key`` alone, so the check would only refuse every real client.
@@ -101,11 +96,6 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                 return error_response(
                     fmt, 400, _("The request is too large: too many parameters or too much data.")
                 )
-            except UNAVAILABLE:
-                logger.exception("Database unavailable on %s %s", request.method, request.path)
-                response = error_response(fmt, 503, str(UNAVAILABLE_MESSAGE))
-                response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-                return response
 
         return wrapper
 
